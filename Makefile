@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# xdpha - one entry point: make, make test, make demo, make bench, make deps.
+# Build output goes to build/; V=1 shows full commands.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD	?= build
+CLANG	?= clang
+CC	?= cc
+BPFTOOL	?= bpftool
+ARCH	:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_CFLAGS := -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	-Wall -Wno-unused-function -Werror \
+	-Iinclude -Ibpf -I$(BUILD)
+CFLAGS	?= -O2 -g
+CFLAGS	+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(BUILD)
+LDLIBS	:= -lbpf -lelf -lz
+
+HDRS	:= $(wildcard include/*.h)
+BPF_HDRS := $(wildcard bpf/*.h) $(HDRS)
+BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard bench/*.bpf.c) \
+	$(wildcard selftests/progs/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS	:= $(BPF_OBJS:.bpf.o=.skel.h)
+
+# user/ library: everything but main.c, shared by the tools and tests.
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+LIB	:= $(BUILD)/libxdpha-core.a
+
+TP_SRCS	:= $(wildcard selftests/prog_tests/*.c)
+UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
+UNIT_BINS := $(patsubst selftests/unit/%.c,$(BUILD)/selftests/unit/%,$(UNIT_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+vpath %.bpf.c bpf bench selftests/progs
+
+.PHONY: all deps test demo bench clean help check-deps
+
+all: check-deps $(BPF_OBJS) $(SKELS) $(LIB) $(BUILD)/selftests/test_progs \
+	$(UNIT_BINS) $(BENCH_BINS)
+
+help:
+	@echo 'make            build BPF objects, skeletons, tools and tests into $(BUILD)/'
+	@echo 'make test       build and run every test; ends with "N passed, N failed"'
+	@echo 'make bench      run the benchmarks, write bench/results.json'
+	@echo 'make deps       install missing Debian packages (root)'
+	@echo 'make clean      remove $(BUILD)/'
+	@echo 'V=1             show full commands'
+
+deps:
+	$(Q)scripts/deps.sh -v
+
+# Quick (one dpkg-query); installs only what is missing.
+check-deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD) $(BUILD)/user $(BUILD)/selftests $(BUILD)/selftests/unit $(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: %.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/user/%.o: user/%.c $(HDRS) $(wildcard user/*.h) $(SKELS) | $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/selftests/tests.h: $(TP_SRCS) selftests/gen_tests_h.sh | $(BUILD)/selftests
+	$(call msg,GEN,$@)
+	$(Q)sh selftests/gen_tests_h.sh $@ $(TP_SRCS)
+
+$(BUILD)/selftests/test_progs: selftests/test_progs.c selftests/test_progs.h selftests/testlib.[ch] \
+		$(TP_SRCS) $(BUILD)/selftests/tests.h $(SKELS) $(LIB) $(HDRS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests -I$(BUILD)/selftests \
+		selftests/test_progs.c selftests/testlib.c $(TP_SRCS) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/selftests/unit/%: selftests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/selftests/unit
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bench/%: bench/%.c $(SKELS) $(LIB) $(HDRS) | $(BUILD)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -lm -o $@
+
+test: all
+	$(Q)BUILD=$(BUILD) scripts/run-tests.sh
+
+bench: all
+	$(Q)BUILD=$(BUILD) scripts/run-bench.sh
+
+clean:
+	$(Q)rm -rf $(BUILD)

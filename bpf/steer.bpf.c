@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * steer.bpf.c - the steering node's XDP program.
+ *
+ * Reads top to bottom as a packet's path: parse, find the VIP's service,
+ * find or choose a live backend, record the flow, forward by MAC rewrite or
+ * IP-in-IP. Everything it needs is in maps (steer_maps.h); nothing waits for
+ * user space. Helpers return 0 or a negative xh_ctr_id; only this file turns
+ * reasons into verdicts, and every verdict is counted once.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xh_abi.h"
+#include "xh_hash.h"
+#include "parse.h"
+#include "encap.h"
+#include "steer_maps.h"
+#include "lb.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void xh_count(__u32 id, __u32 bytes)
+{
+	struct xh_ctr *c = bpf_map_lookup_elem(&xh_stats, &id);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline void xh_count_in(void *map, __u32 id, __u32 bytes)
+{
+	struct xh_ctr *c = bpf_map_lookup_elem(map, &id);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* Every packet xdpha does not steer ends here: counted, then offered to
+ * the program in the chain slot, if any, else to the stack. */
+static __always_inline int xh_pass(struct xdp_md *ctx, __u32 reason,
+				   __u32 bytes)
+{
+	xh_count(reason, bytes);
+	bpf_tail_call(ctx, &xh_chain, 0);
+	return XDP_PASS;
+}
+
+static __always_inline int xh_drop(__u32 reason, __u32 bytes)
+{
+	xh_count(reason, bytes);
+	return XDP_DROP;
+}
+
+/* Has this packet shown that its flow is established? For TCP, anything
+ * but a bare SYN; for the rest, a second packet (the caller knows). */
+static __always_inline bool xh_tcp_established(const struct xh_pkt *pkt)
+{
+	return pkt->key.proto == IPPROTO_TCP &&
+	       (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN;
+}
+
+/* Find the flow's backend, choosing and recording one when needed.
+ * Returns the backend, or NULL when no backend of the service is live. */
+static __always_inline struct xh_backend *
+xh_flow_backend(const struct xh_service *svc, struct xh_pkt *pkt, __u32 hash,
+		__u64 now, __u32 *id_out)
+{
+	struct xh_flow *f, nf = {};
+	struct xh_backend *bk = NULL;
+	bool confirmed = true, fallback = false;
+	__u32 id;
+
+	f = bpf_map_lookup_elem(&xh_flows_v1, &pkt->key);
+	if (!f) {
+		confirmed = false;
+		f = bpf_map_lookup_elem(&xh_flown_v1, &pkt->key);
+	}
+	if (f) {
+		*id_out = f->backend;
+		bk = xh_bk_get(*id_out, svc->id, now, false);
+		if (bk) {
+			xh_count(XH_CTR_FLOW_HIT, 0);
+			if (now - f->last_used_ns > XH_FLOW_TOUCH_NS)
+				f->last_used_ns = now;
+			if (confirmed)
+				return bk;
+			/* An unconfirmed flow seen again is established
+			 * unless this is a retransmitted bare SYN. */
+			if (pkt->key.proto == IPPROTO_TCP &&
+			    !xh_tcp_established(pkt))
+				return bk;
+			nf.backend = f->backend;
+			nf.last_used_ns = now;
+			if (!bpf_map_update_elem(&xh_flows_v1, &pkt->key, &nf,
+						 BPF_ANY)) {
+				bpf_map_delete_elem(&xh_flown_v1, &pkt->key);
+				xh_count(XH_CTR_FLOW_CONFIRM, 0);
+			}
+			return bk;
+		}
+	}
+
+	bk = xh_choose(svc, hash, now, &id, &fallback);
+	if (!bk)
+		return NULL;
+	*id_out = id;
+	if (f || fallback)
+		xh_count(XH_CTR_FALLBACK, 0);
+	if (f) {
+		/* The flow's backend died: rewrite the entry in place so the
+		 * flow stays on its new backend from now on. */
+		f->backend = id;
+		f->last_used_ns = now;
+		return bk;
+	}
+	xh_count(XH_CTR_FLOW_NEW, 0);
+	nf.backend = id;
+	nf.last_used_ns = now;
+	/* A TCP packet other than a bare SYN is an established flow picked
+	 * up mid-stream (after a takeover): confirm it at once. */
+	bpf_map_update_elem(xh_tcp_established(pkt) ? (void *)&xh_flows_v1 :
+						      (void *)&xh_flown_v1,
+			    &pkt->key, &nf, BPF_ANY);
+	return bk;
+}
+
+/* Send the rewritten frame out of the backend's device. */
+static __always_inline int xh_xmit(struct xdp_md *ctx,
+				   const struct xh_backend *bk, __u32 bytes)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct xh_iface *ifc;
+	__u32 ifindex = bk->ifindex;
+	__u8 src[ETH_ALEN];
+
+	if ((void *)(eth + 1) > data_end)
+		return xh_drop(XH_CTR_DROP_ENCAP, bytes);
+	if (!ifindex || ifindex == ctx->ingress_ifindex) {
+		/* Out of the device it came in by: our MAC is the one the
+		 * sender addressed. */
+		__builtin_memcpy(src, eth->h_dest, ETH_ALEN);
+		xh_set_macs(eth, bk->mac, src);
+		xh_count(XH_CTR_TX, bytes);
+		return XDP_TX;
+	}
+	ifc = bpf_map_lookup_elem(&xh_ifaces_v1, &ifindex);
+	if (!ifc)
+		return xh_drop(XH_CTR_DROP_NO_TXPORT, bytes);
+	xh_set_macs(eth, bk->mac, ifc->mac);
+	if (bpf_redirect_map(&xh_tx_ports, ifindex, 0) != XDP_REDIRECT)
+		return xh_drop(XH_CTR_DROP_NO_TXPORT, bytes);
+	xh_count(XH_CTR_REDIRECT, bytes);
+	return XDP_REDIRECT;
+}
+
+SEC("xdp")
+int xdpha_steer(struct xdp_md *ctx)
+{
+	struct xh_pkt pkt = {};
+	struct xh_service *svc;
+	struct xh_backend *bk;
+	__u32 hash, bytes, bk_id = 0;
+	__u64 now;
+	int err;
+
+	err = xh_parse(ctx, &pkt);
+	bytes = pkt.pkt_len;
+	xh_count(XH_CTR_RX, bytes);
+	if (err)
+		return xh_pass(ctx, -err, bytes);
+	if (pkt.no_ports)
+		xh_count(XH_CTR_FRAG, 0);
+
+	svc = xh_vip_lookup(&pkt);
+	if (!svc)
+		return xh_pass(ctx, XH_CTR_PASS_NOT_VIP, bytes);
+
+	now = bpf_ktime_get_ns();
+	hash = xh_flow_hash(&pkt.key);
+	bk = xh_flow_backend(svc, &pkt, hash, now, &bk_id);
+	if (!bk)
+		return xh_drop(XH_CTR_DROP_NO_BACKEND, bytes);
+	if (bk->family != pkt.key.family)
+		return xh_drop(XH_CTR_DROP_FAMILY, bytes);
+
+	if (svc->fwd == XH_FWD_IPIP) {
+		__u32 hdr = pkt.key.family == XH_FAM_V4 ?
+			    sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+		__u32 mtu = 0;
+
+		if (bpf_check_mtu(ctx, bk->ifindex, &mtu, hdr, 0))
+			return xh_pass(ctx, XH_CTR_PASS_MTU, bytes);
+		if (pkt.key.family == XH_FAM_V4)
+			err = xh_encap_v4(ctx, &pkt, svc, bk);
+		else
+			err = xh_encap_v6(ctx, &pkt, svc, bk, hash);
+		if (err)
+			return xh_drop(-err, bytes);
+	}
+
+	err = xh_xmit(ctx, bk, bytes);
+	if (err == XDP_TX || err == XDP_REDIRECT) {
+		xh_count_in(&xh_svc_stats, svc->id, bytes);
+		xh_count_in(&xh_bk_stats, bk_id, bytes);
+	}
+	return err;
+}
