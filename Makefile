@@ -41,7 +41,7 @@ LIB	:= $(BUILD)/libxdpha-core.a
 TP_SRCS	:= $(wildcard selftests/prog_tests/*.c)
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
 UNIT_BINS := $(patsubst selftests/unit/%.c,$(BUILD)/selftests/unit/%,$(UNIT_SRCS))
-BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 vpath %.bpf.c bpf bench selftests/progs
@@ -91,7 +91,7 @@ $(LIB): $(LIB_OBJS)
 
 $(BUILD)/selftests/tests.h: $(TP_SRCS) selftests/gen_tests_h.sh | $(BUILD)/selftests
 	$(call msg,GEN,$@)
-	$(Q)sh selftests/gen_tests_h.sh $@ $(TP_SRCS)
+	$(Q)sh selftests/gen_tests_h.sh $@ $(TP_SRCS) && touch $@
 
 $(BUILD)/selftests/test_progs: selftests/test_progs.c selftests/test_progs.h selftests/testlib.[ch] \
 		$(TP_SRCS) $(BUILD)/selftests/tests.h $(SKELS) $(LIB) $(HDRS)

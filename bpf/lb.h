@@ -30,25 +30,41 @@ static __always_inline struct xh_service *xh_vip_lookup(struct xh_pkt *pkt)
 {
 	struct xh_vip_key vk = {};
 	struct xh_service *svc;
+	struct xh_vip *vip;
 
 	__builtin_memcpy(vk.addr, pkt->key.dst, sizeof(vk.addr));
 	vk.proto = pkt->key.proto;
 	vk.family = pkt->key.family;
+	vip = NULL;
 	if (!pkt->no_ports) {
 		vk.port = pkt->key.dport;
-		svc = bpf_map_lookup_elem(&xh_vips_v1, &vk);
-		if (svc)
-			return svc;
+		vip = bpf_map_lookup_elem(&xh_vips_v1, &vk);
 		vk.port = 0;
 	}
-	svc = bpf_map_lookup_elem(&xh_vips_v1, &vk);
-	if (svc && (svc->flags & XH_SVC_F_FRAG_ONLY) && !pkt->no_ports)
+	if (!vip) {
+		vip = bpf_map_lookup_elem(&xh_vips_v1, &vk);
+		if (vip && (vip->flags & XH_VIP_F_FRAG_ONLY) && !pkt->no_ports)
+			return NULL;
+	}
+	if (!vip)
+		return NULL;
+	svc = bpf_map_lookup_elem(&xh_services_v1, &vip->svc_id);
+	if (!svc || svc->id != vip->svc_id || !svc->id)
 		return NULL;
 	return svc;
 }
 
+/* The clock is read at most once per packet, and only when a backend with
+ * a heartbeat is checked: it is the dearest helper on the fast path. */
+static __always_inline __u64 xh_now(__u64 *now)
+{
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	return *now;
+}
+
 static __always_inline bool xh_bk_live(const struct xh_backend *bk,
-				       __u32 svc_id, __u64 now, bool new_flow)
+				       __u32 svc_id, __u64 *now, bool new_flow)
 {
 	__u64 seen, detect;
 
@@ -63,11 +79,11 @@ static __always_inline bool xh_bk_live(const struct xh_backend *bk,
 	/* Signed: a stamp written on another CPU a moment after our clock
 	 * read is in the future, and that is alive, not 2^64 ns old. */
 	seen = *(volatile __u64 *)&bk->last_seen_ns;
-	return (__s64)(now - seen) <= (__s64)detect;
+	return (__s64)(xh_now(now) - seen) <= (__s64)detect;
 }
 
 static __always_inline struct xh_backend *
-xh_bk_get(__u32 id, __u32 svc_id, __u64 now, bool new_flow)
+xh_bk_get(__u32 id, __u32 svc_id, __u64 *now, bool new_flow)
 {
 	struct xh_backend *bk;
 
@@ -98,7 +114,7 @@ static long xh_walk_one(__u64 i, void *arg)
 	if (i >= w->list->count || i >= XH_MAX_SVC_BACKENDS)
 		return 1;
 	id = w->list->ids[i];
-	bk = xh_bk_get(id, w->svc_id, w->now, true);
+	bk = xh_bk_get(id, w->svc_id, &w->now, true);
 	if (!bk || bk->tier > w->best_tier)
 		return 0;
 	score = xh_hrw_score(w->hash, id);
@@ -111,10 +127,12 @@ static long xh_walk_one(__u64 i, void *arg)
 }
 
 /* The best live tier's rendezvous winner, or 0 when nothing is live. */
-static __always_inline __u32 xh_tier_walk(__u32 svc_id, __u32 hash, __u64 now)
+static __always_inline __u32 xh_tier_walk(__u32 svc_id, __u32 hash,
+					   __u64 *now)
 {
 	struct xh_walk w = {
-		.now = now, .svc_id = svc_id, .hash = hash, .best_tier = 256,
+		.now = xh_now(now), .svc_id = svc_id, .hash = hash,
+		.best_tier = 256,
 	};
 
 	w.list = bpf_map_lookup_elem(&xh_svc_bk_v1, &svc_id);
@@ -127,8 +145,8 @@ static __always_inline __u32 xh_tier_walk(__u32 svc_id, __u32 hash, __u64 now)
 /* Choose a live backend for a flow without a (live) flow entry. Sets
  * *fallback when the first choice was dead. */
 static __always_inline struct xh_backend *
-xh_choose(const struct xh_service *svc, __u32 hash, __u64 now, __u32 *id_out,
-	  bool *fallback)
+xh_choose(const struct xh_service *svc, __u32 hash, __u64 *now,
+	  __u32 *id_out, bool *fallback)
 {
 	struct xh_backend *bk;
 	__u32 svc_id = svc->id;

@@ -64,46 +64,26 @@ static __always_inline bool xh_tcp_established(const struct xh_pkt *pkt)
 	       (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN;
 }
 
-/* Find the flow's backend, choosing and recording one when needed.
- * Returns the backend, or NULL when no backend of the service is live. */
-static __always_inline struct xh_backend *
-xh_flow_backend(const struct xh_service *svc, struct xh_pkt *pkt, __u32 hash,
-		__u64 now, __u32 *id_out)
+/* Last-used stamps only feed idle timeouts of seconds: the coarse clock
+ * will do unless the precise one was read for this packet anyway. */
+static __always_inline void xh_flow_touch(struct xh_flow *f, __u64 now)
 {
-	struct xh_flow *f, nf = {};
-	struct xh_backend *bk = NULL;
-	bool confirmed = true, fallback = false;
-	__u32 id;
+	if (!now)
+		now = bpf_ktime_get_coarse_ns();
+	if (now - f->last_used_ns > XH_FLOW_TOUCH_NS)
+		f->last_used_ns = now;
+}
 
-	f = bpf_map_lookup_elem(&xh_flows_v1, &pkt->key);
-	if (!f) {
-		confirmed = false;
-		f = bpf_map_lookup_elem(&xh_flown_v1, &pkt->key);
-	}
-	if (f) {
-		*id_out = f->backend;
-		bk = xh_bk_get(*id_out, svc->id, now, false);
-		if (bk) {
-			xh_count(XH_CTR_FLOW_HIT, 0);
-			if (now - f->last_used_ns > XH_FLOW_TOUCH_NS)
-				f->last_used_ns = now;
-			if (confirmed)
-				return bk;
-			/* An unconfirmed flow seen again is established
-			 * unless this is a retransmitted bare SYN. */
-			if (pkt->key.proto == IPPROTO_TCP &&
-			    !xh_tcp_established(pkt))
-				return bk;
-			nf.backend = f->backend;
-			nf.last_used_ns = now;
-			if (!bpf_map_update_elem(&xh_flows_v1, &pkt->key, &nf,
-						 BPF_ANY)) {
-				bpf_map_delete_elem(&xh_flown_v1, &pkt->key);
-				xh_count(XH_CTR_FLOW_CONFIRM, 0);
-			}
-			return bk;
-		}
-	}
+/* Choose a backend for a flow that has none (f == NULL) or whose backend
+ * died (f != NULL, rewritten in place). Records new flows. */
+static __always_inline struct xh_backend *
+xh_flow_choose(const struct xh_service *svc, struct xh_pkt *pkt,
+	       struct xh_flow *f, __u64 *now, __u32 *id_out)
+{
+	struct xh_backend *bk;
+	struct xh_flow nf = {};
+	bool fallback = false;
+	__u32 hash = xh_flow_hash(&pkt->key), id;
 
 	bk = xh_choose(svc, hash, now, &id, &fallback);
 	if (!bk)
@@ -115,17 +95,49 @@ xh_flow_backend(const struct xh_service *svc, struct xh_pkt *pkt, __u32 hash,
 		/* The flow's backend died: rewrite the entry in place so the
 		 * flow stays on its new backend from now on. */
 		f->backend = id;
-		f->last_used_ns = now;
+		xh_flow_touch(f, *now);
 		return bk;
 	}
 	xh_count(XH_CTR_FLOW_NEW, 0);
 	nf.backend = id;
-	nf.last_used_ns = now;
+	nf.svc_id = svc->id;
+	nf.last_used_ns = xh_now(now);
 	/* A TCP packet other than a bare SYN is an established flow picked
 	 * up mid-stream (after a takeover): confirm it at once. */
 	bpf_map_update_elem(xh_tcp_established(pkt) ? (void *)&xh_flows_v1 :
 						      (void *)&xh_flown_v1,
 			    &pkt->key, &nf, BPF_ANY);
+	return bk;
+}
+
+/* A packet of a VIP that has no confirmed flow: an unconfirmed flow, or a
+ * new one. */
+static __always_inline struct xh_backend *
+xh_flow_slow(const struct xh_service *svc, struct xh_pkt *pkt, __u64 *now,
+	     __u32 *id_out)
+{
+	struct xh_backend *bk;
+	struct xh_flow *f, nf = {};
+
+	f = bpf_map_lookup_elem(&xh_flown_v1, &pkt->key);
+	if (!f || f->svc_id != svc->id)
+		return xh_flow_choose(svc, pkt, NULL, now, id_out);
+	bk = xh_bk_get(f->backend, svc->id, now, false);
+	if (!bk)
+		return xh_flow_choose(svc, pkt, f, now, id_out);
+	*id_out = f->backend;
+	/* Seen again: established, unless a retransmitted bare SYN. */
+	if (pkt->key.proto == IPPROTO_TCP && !xh_tcp_established(pkt)) {
+		xh_flow_touch(f, *now);
+		return bk;
+	}
+	nf.backend = f->backend;
+	nf.svc_id = svc->id;
+	nf.last_used_ns = xh_now(now);
+	if (!bpf_map_update_elem(&xh_flows_v1, &pkt->key, &nf, BPF_ANY)) {
+		bpf_map_delete_elem(&xh_flown_v1, &pkt->key);
+		xh_count(XH_CTR_FLOW_CONFIRM, 0);
+	}
 	return bk;
 }
 
@@ -164,27 +176,41 @@ SEC("xdp")
 int xdpha_steer(struct xdp_md *ctx)
 {
 	struct xh_pkt pkt = {};
-	struct xh_service *svc;
-	struct xh_backend *bk;
-	__u32 hash, bytes, bk_id = 0;
-	__u64 now;
+	struct xh_service *svc = NULL;
+	struct xh_backend *bk = NULL;
+	struct xh_flow *f;
+	__u32 bytes, bk_id = 0;
+	__u64 now = 0;
 	int err;
 
 	err = xh_parse(ctx, &pkt);
 	bytes = pkt.pkt_len;
-	xh_count(XH_CTR_RX, bytes);
 	if (err)
 		return xh_pass(ctx, -err, bytes);
 	if (pkt.no_ports)
 		xh_count(XH_CTR_FRAG, 0);
 
-	svc = xh_vip_lookup(&pkt);
-	if (!svc)
-		return xh_pass(ctx, XH_CTR_PASS_NOT_VIP, bytes);
-
-	now = bpf_ktime_get_ns();
-	hash = xh_flow_hash(&pkt.key);
-	bk = xh_flow_backend(svc, &pkt, hash, now, &bk_id);
+	/* Fast path: a confirmed flow carries its service and backend. */
+	f = bpf_map_lookup_elem(&xh_flows_v1, &pkt.key);
+	if (f) {
+		svc = bpf_map_lookup_elem(&xh_services_v1, &f->svc_id);
+		if (svc && svc->id && svc->id == f->svc_id) {
+			bk_id = f->backend;
+			bk = xh_bk_get(bk_id, svc->id, &now, false);
+			if (bk)
+				xh_flow_touch(f, now);
+			else
+				bk = xh_flow_choose(svc, &pkt, f, &now, &bk_id);
+		} else {
+			svc = NULL;	/* service gone: look up afresh */
+		}
+	}
+	if (!svc) {
+		svc = xh_vip_lookup(&pkt);
+		if (!svc)
+			return xh_pass(ctx, XH_CTR_PASS_NOT_VIP, bytes);
+		bk = xh_flow_slow(svc, &pkt, &now, &bk_id);
+	}
 	if (!bk)
 		return xh_drop(XH_CTR_DROP_NO_BACKEND, bytes);
 	if (bk->family != pkt.key.family)
@@ -200,7 +226,8 @@ int xdpha_steer(struct xdp_md *ctx)
 		if (pkt.key.family == XH_FAM_V4)
 			err = xh_encap_v4(ctx, &pkt, svc, bk);
 		else
-			err = xh_encap_v6(ctx, &pkt, svc, bk, hash);
+			err = xh_encap_v6(ctx, &pkt, svc, bk,
+					  xh_flow_hash(&pkt.key));
 		if (err)
 			return xh_drop(-err, bytes);
 	}

@@ -14,13 +14,21 @@
 #include <bpf/bpf_helpers.h>
 #include "xh_abi.h"
 
-/* VIP (address, port, protocol) -> service. */
+/* VIP (address, port, protocol) -> service id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * XH_MAX_SERVICES);
 	__type(key, struct xh_vip_key);
-	__type(value, struct xh_service);
+	__type(value, struct xh_vip);
 } xh_vips_v1 SEC(".maps");
+
+/* Service id -> forwarding method, table size, encapsulation source. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XH_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct xh_service);
+} xh_services_v1 SEC(".maps");
 
 /* Backend id -> backend: address, MAC, state, tier, liveness stamp. */
 struct {
@@ -66,9 +74,12 @@ struct {
 	__type(value, struct xh_flow);
 } xh_flows_v1 SEC(".maps");
 
-/* Unconfirmed flows: first packets (a TCP SYN, one UDP datagram). */
+/* Unconfirmed flows: first packets (a TCP SYN, one UDP datagram). Under a
+ * flood this table evicts on every insert; per-CPU LRU lists keep that
+ * eviction local to the CPU instead of contending on one list. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, XH_FLOWS_NEW_DEFAULT);
 	__type(key, struct xh_flow_key);
 	__type(value, struct xh_flow);
@@ -93,7 +104,7 @@ struct {
 /* enum xh_ctr_id -> counter; room left for counters added later. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 64);
+	__uint(max_entries, XH_CTR_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xh_ctr);
 } xh_stats SEC(".maps");

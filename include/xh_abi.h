@@ -28,6 +28,7 @@
 #define XH_MAX_IFACES		64	/* egress devices for redirect */
 #define XH_FLOWS_DEFAULT	262144	/* confirmed flows (xh_flows_v1) */
 #define XH_FLOWS_NEW_DEFAULT	65536	/* unconfirmed flows (xh_flown_v1) */
+#define XH_CTR_SLOTS		64	/* xh_stats entries: room to add */
 
 /* Maglev table sizes: prime, default as in the paper. */
 #define XH_MAGLEV_DEFAULT	65537
@@ -58,10 +59,11 @@ enum xh_bk_state {
 	XH_BK_DOWN = 3,		/* takes nothing */
 };
 
-/* struct xh_service.flags */
-#define XH_SVC_F_FRAG_ONLY	0x01	/* wildcard entry used only to steer
-					 * fragments / extension-header packets
-					 * of the service owning the address */
+/* struct xh_vip.flags */
+#define XH_VIP_F_FRAG_ONLY	0x01	/* wildcard entry used only to steer
+					 * packets without ports (fragments,
+					 * IPv6 extension headers) of the
+					 * service owning the address */
 
 /* Key of xh_vips_v1. port 0 is the wildcard: it matches every port of the
  * address and protocol, and it is the only key fragments (and IPv6 packets
@@ -75,15 +77,24 @@ struct xh_vip_key {
 };
 _Static_assert(sizeof(struct xh_vip_key) == 20, "xh_vip_key layout");
 
-/* Value of xh_vips_v1: one service. */
+/* Value of xh_vips_v1: which service a VIP key belongs to. */
+struct xh_vip {
+	__u32 svc_id;		/* index of xh_services_v1 */
+	__u8 flags;		/* XH_VIP_F_* */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct xh_vip) == 8, "xh_vip layout");
+
+/* Value of xh_services_v1, indexed by service id. Written once when the
+ * service is created (a change of these fields is a new service), so the
+ * data path never reads a half-written entry. */
 struct xh_service {
-	__u32 id;		/* 1..XH_MAX_SERVICES-1: index of xh_maglev_v1,
-				 * xh_svc_bk_v1 and xh_svc_stats */
+	__u32 id;		/* 1..XH_MAX_SERVICES-1, 0 = unused slot; index
+				 * of xh_maglev_v1, xh_svc_bk_v1, xh_svc_stats */
 	__u32 table_size;	/* Maglev table size M (prime) */
 	__u8 fwd;		/* enum xh_fwd */
-	__u8 flags;		/* XH_SVC_F_* */
-	__u8 family;		/* enum xh_family, same as the key's */
-	__u8 pad;
+	__u8 family;		/* enum xh_family of the VIP */
+	__u8 pad[2];
 	__be32 encap_src[4];	/* outer source address for XH_FWD_IPIP */
 };
 _Static_assert(sizeof(struct xh_service) == 28, "xh_service layout");
@@ -135,11 +146,13 @@ struct xh_flow_key {
 };
 _Static_assert(sizeof(struct xh_flow_key) == 40, "xh_flow_key layout");
 
-/* Value of the flow tables. */
+/* Value of the flow tables. A confirmed flow is forwarded from its entry
+ * alone (no VIP lookup), so the entry names its service; the service slot
+ * and the backend must still agree, or the flow is looked up afresh. */
 struct xh_flow {
 	__u32 backend;		/* backend id */
-	__u32 pad;
-	__u64 last_used_ns;	/* CLOCK_MONOTONIC of the last packet,
+	__u32 svc_id;		/* service id */
+	__u64 last_used_ns;	/* CLOCK_MONOTONIC(_COARSE) of the last packet,
 				 * refreshed at most every XH_FLOW_TOUCH_NS */
 };
 _Static_assert(sizeof(struct xh_flow) == 16, "xh_flow layout");
@@ -162,10 +175,12 @@ struct xh_ctr {
 _Static_assert(sizeof(struct xh_ctr) == 16, "xh_ctr layout");
 
 /* Index of xh_stats: every outcome of the steering program. Each packet
- * counts once in RX and once in exactly one verdict counter (PASS_*, DROP_*,
- * TX, REDIRECT); the FLOW_* and FALLBACK counters are events beside them. */
+ * counts in exactly one verdict counter (PASS_*, DROP_*, TX, REDIRECT); the
+ * FLOW_* and FALLBACK counters are events beside them. RX is not written by
+ * the data path (one counter less per packet): user space sums the
+ * verdicts into it. */
 enum xh_ctr_id {
-	XH_CTR_RX = 0,		/* every packet seen */
+	XH_CTR_RX = 0,		/* every packet seen (sum of the verdicts) */
 	/* verdicts: pass */
 	XH_CTR_PASS_NOT_IP,	/* ethertype not IPv4/IPv6 (ARP, LLDP, QinQ) */
 	XH_CTR_PASS_NOT_VIP,	/* no service for dst/port/proto */
@@ -182,7 +197,6 @@ enum xh_ctr_id {
 	XH_CTR_TX,		/* sent back out of the ingress device */
 	XH_CTR_REDIRECT,	/* redirected to another device */
 	/* events */
-	XH_CTR_FLOW_HIT,	/* flow table hit on a live backend */
 	XH_CTR_FLOW_NEW,	/* new flow, chosen by Maglev */
 	XH_CTR_FLOW_CONFIRM,	/* flow moved to the confirmed table */
 	XH_CTR_FALLBACK,	/* chosen backend dead, next live one taken */
@@ -190,12 +204,16 @@ enum xh_ctr_id {
 	XH_CTR_MAX,
 };
 
+/* The verdict counters, the ones that sum to RX. */
+#define XH_CTR_VERDICT_FIRST	XH_CTR_PASS_NOT_IP
+#define XH_CTR_VERDICT_LAST	XH_CTR_REDIRECT
+
 /* Names for user space, in enum order (bpftool shows indices). */
 #define XH_CTR_NAMES {							\
 	"rx", "pass_not_ip", "pass_not_vip", "pass_trunc",		\
 	"pass_malformed", "pass_proto", "pass_mtu", "drop_no_backend",	\
 	"drop_no_txport", "drop_family", "drop_encap", "tx", "redirect", \
-	"flow_hit", "flow_new", "flow_confirm", "fallback", "frag",	\
+	"flow_new", "flow_confirm", "fallback", "frag",			\
 }
 
 #endif /* XH_ABI_H */

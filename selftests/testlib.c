@@ -195,6 +195,7 @@ int fx_open(struct steer_fx *fx, __u32 flows, __u32 flown)
 	fx->skel = skel;
 	fx->prog_fd = bpf_program__fd(skel->progs.xdpha_steer);
 	fx->m.vips = bpf_map__fd(skel->maps.xh_vips_v1);
+	fx->m.services = bpf_map__fd(skel->maps.xh_services_v1);
 	fx->m.backends = bpf_map__fd(skel->maps.xh_backends_v1);
 	fx->m.svc_bk = bpf_map__fd(skel->maps.xh_svc_bk_v1);
 	fx->m.maglev = bpf_map__fd(skel->maps.xh_maglev_v1);
@@ -235,6 +236,7 @@ int fx_add_service(struct steer_fx *fx, __u32 id, const char *vip,
 {
 	struct xh_vip_key k = {};
 	struct xh_service s = {};
+	struct xh_vip v = { .svc_id = id, .flags = flags };
 	__u8 fam;
 
 	if (parse_addr(vip, k.addr, &k.family))
@@ -244,11 +246,12 @@ int fx_add_service(struct steer_fx *fx, __u32 id, const char *vip,
 	s.id = id;
 	s.table_size = XH_MAGLEV_DEFAULT;
 	s.fwd = fwd;
-	s.flags = flags;
 	s.family = k.family;
 	if (encap_src && parse_addr(encap_src, s.encap_src, &fam))
 		return -EINVAL;
-	return bpf_map_update_elem(fx->m.vips, &k, &s, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(fx->m.services, &id, &s, BPF_ANY))
+		return -errno;
+	return bpf_map_update_elem(fx->m.vips, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
 void mac_of_backend(__u32 id, __u8 mac[6])
@@ -294,24 +297,17 @@ int fx_set_backend(struct steer_fx *fx, __u32 id, __u8 state,
 
 int fx_rebuild(struct steer_fx *fx, __u32 svc_id, __u32 size, __u32 *tab)
 {
-	struct xh_vip_key k, next, *prev = NULL;
 	struct xh_service s;
 	int err;
 
 	err = xh_svc_rebuild(&fx->m, svc_id, size, tab);
 	if (err)
 		return err;
-	/* The table size lives in the service entries: keep them in step. */
-	while (!bpf_map_get_next_key(fx->m.vips, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fx->m.vips, &k, &s) || s.id != svc_id)
-			continue;
-		s.table_size = size;
-		if (bpf_map_update_elem(fx->m.vips, &k, &s, BPF_EXIST))
-			return -errno;
-	}
-	return 0;
+	/* The table size lives in the service: keep it in step. */
+	if (bpf_map_lookup_elem(fx->m.services, &svc_id, &s))
+		return -errno;
+	s.table_size = size;
+	return bpf_map_update_elem(fx->m.services, &svc_id, &s, 0) ? -errno : 0;
 }
 
 int fx_run(struct steer_fx *fx, const void *in, __u32 len, void *out,
@@ -353,10 +349,11 @@ __u32 fx_send(struct steer_fx *fx, const struct pkt_spec *s, __u32 *retval)
 
 __u64 fx_ctr(struct steer_fx *fx, __u32 id)
 {
-	struct xh_ctr c = {};
+	struct xh_ctr c[XH_CTR_MAX] = {};
 
-	xh_ctr_read(fx->m.stats, id, &c);
-	return c.packets;
+	if (id >= XH_CTR_MAX || xh_stats_read(fx->m.stats, c))
+		return (__u64)-1;
+	return c[id].packets;
 }
 
 static bool model_live(struct steer_fx *fx, __u32 id, __u32 svc_id,

@@ -148,7 +148,8 @@ int maglev_build(const struct maglev_backend *bk, unsigned int n, __u32 m,
 	for (i = 0; i < n; i++) {
 		st[i].id = sorted[i].id;
 		st[i].weight = sorted[i].weight;
-		st[i].pos = maglev_key_hash(sorted[i].key, MAGLEV_SEED_OFFSET) % m;
+		st[i].pos = maglev_key_hash(sorted[i].key, MAGLEV_SEED_OFFSET) %
+			    m;
 		st[i].skip = maglev_key_hash(sorted[i].key, MAGLEV_SEED_SKIP) %
 			     (m - 1) + 1;
 		st[i].due = maglev_due(1, st[i].weight, max_w);

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 struct maglev_backend {
-	__u32 id;	/* value written into the table (a backend id, never 0) */
+	__u32 id;	/* value written into the table (a backend id, not 0) */
 	__u32 weight;	/* >= 1; a backend gets entries in proportion to it */
 	__u8 key[20];	/* stable identity (address + family + anything),
 			 * hashed for offset/skip */
@@ -26,7 +26,9 @@ bool maglev_is_prime(__u32 m);
 /*
  * Fill table[0..m-1] with ids of bk[]. m must be prime and >= n. n == 0
  * fills 0s. Returns 0, -EINVAL (m not prime, n > m, weight 0, id 0, NULL
- * args with n > 0), -ENOMEM. The table is not touched on error.
+ * table, NULL bk with n > 0), -ENOMEM. The table is not touched on error.
+ * Backends are identified by key: two with the same key get the same
+ * preference list and split it between them.
  *
  * With equal weights every backend gets floor(m/n) or ceil(m/n) entries.
  * With unequal weights a backend gets about m * weight / sum(weight)

@@ -184,6 +184,26 @@ int xh_ctr_read(int map_fd, __u32 id, struct xh_ctr *sum)
 	return 0;
 }
 
+int xh_stats_read(int stats_fd, struct xh_ctr out[XH_CTR_MAX])
+{
+	__u32 i;
+	int err;
+
+	for (i = 0; i < XH_CTR_MAX; i++) {
+		if (i == XH_CTR_RX)
+			continue;
+		err = xh_ctr_read(stats_fd, i, &out[i]);
+		if (err)
+			return err;
+	}
+	memset(&out[XH_CTR_RX], 0, sizeof(out[XH_CTR_RX]));
+	for (i = XH_CTR_VERDICT_FIRST; i <= XH_CTR_VERDICT_LAST; i++) {
+		out[XH_CTR_RX].packets += out[i].packets;
+		out[XH_CTR_RX].bytes += out[i].bytes;
+	}
+	return 0;
+}
+
 static const char *const ctr_names[] = XH_CTR_NAMES;
 _Static_assert(sizeof(ctr_names) / sizeof(ctr_names[0]) == XH_CTR_MAX,
 	       "XH_CTR_NAMES must name every xh_ctr_id");

@@ -17,6 +17,7 @@
 /* File descriptors of the steering maps (from a skeleton or from pins). */
 struct xh_steer_maps {
 	int vips;
+	int services;
 	int backends;
 	int svc_bk;
 	int maglev;
@@ -52,6 +53,10 @@ int xh_svc_rebuild(const struct xh_steer_maps *m, __u32 svc_id, __u32 size,
 
 /* Sum a per-CPU counter over all CPUs. */
 int xh_ctr_read(int map_fd, __u32 id, struct xh_ctr *sum);
+
+/* All of xh_stats, summed over CPUs, with out[XH_CTR_RX] the sum of the
+ * verdict counters (the data path does not count RX itself). */
+int xh_stats_read(int stats_fd, struct xh_ctr out[XH_CTR_MAX]);
 
 /* Names of enum xh_ctr_id values, NULL past the end. */
 const char *xh_ctr_name(__u32 id);

@@ -98,7 +98,7 @@ static void count_ids(const __u32 *t, __u32 *cnt, unsigned int n)
 	for (i = 0; i < M; i++) {
 		/* assert_in_range() per entry would dominate the run time */
 		if (t[i] < 1 || t[i] > n)
-			fail_msg("entry %u = %u, not an id in 1..%u", i, t[i], n);
+			fail_msg("entry %u = %u, not in 1..%u", i, t[i], n);
 		cnt[t[i]]++;
 	}
 }
@@ -295,7 +295,8 @@ static void test_disruption_remove(void **state)
 			for (i = 0; i < M; i++) {
 				assert_int_not_equal(f->b[i], 0);
 				assert_int_not_equal(f->b[i], f->bk[gone].id);
-				if (f->a[i] != f->bk[gone].id && f->a[i] != f->b[i])
+				if (f->a[i] != f->bk[gone].id &&
+				    f->a[i] != f->b[i])
 					changed++;
 			}
 			assert_true(changed <= (1.0 / n + 0.01) * M);
