@@ -23,8 +23,9 @@ BPF_CFLAGS := -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Wall -Wno-unused-function -Werror \
 	-Iinclude -Ibpf -I$(BUILD)
 CFLAGS	?= -O2 -g
-CFLAGS	+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(BUILD)
-LDLIBS	:= -lbpf -lelf -lz
+CFLAGS	+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
+	$(shell pkg-config --cflags json-c libnl-route-3.0 2>/dev/null)
+LDLIBS	= -lbpf -lelf -lz $(shell pkg-config --libs json-c libnl-route-3.0 2>/dev/null)
 
 HDRS	:= $(wildcard include/*.h)
 BPF_HDRS := $(wildcard bpf/*.h) $(HDRS)
@@ -48,7 +49,7 @@ vpath %.bpf.c bpf bench selftests/progs
 
 .PHONY: all deps test demo bench clean help check-deps
 
-all: check-deps $(BPF_OBJS) $(SKELS) $(LIB) $(BUILD)/selftests/test_progs \
+all: check-deps $(BPF_OBJS) $(SKELS) $(LIB) $(BUILD)/xdpha $(BUILD)/selftests/test_progs \
 	$(UNIT_BINS) $(BENCH_BINS)
 
 help:
@@ -115,3 +116,7 @@ bench: all
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+$(BUILD)/xdpha: user/main.c $(LIB) $(HDRS) $(wildcard user/*.h)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@

@@ -51,6 +51,13 @@ enum xh_fwd {
 	XH_FWD_IPIP = 1,	/* IPv4-in-IPv4 / IPv6-in-IPv6 to the backend */
 };
 
+/* Redundancy model of a service, as configured. Active-standby is one
+ * backend per tier; active-active puts backends in a tier together. */
+enum xh_svc_mode {
+	XH_SVC_ACTIVE_ACTIVE = 0,
+	XH_SVC_ACTIVE_STANDBY = 1,
+};
+
 /* Administrative state of a backend. */
 enum xh_bk_state {
 	XH_BK_FREE = 0,		/* unused slot */
@@ -94,7 +101,9 @@ struct xh_service {
 	__u32 table_size;	/* Maglev table size M (prime) */
 	__u8 fwd;		/* enum xh_fwd */
 	__u8 family;		/* enum xh_family of the VIP */
-	__u8 pad[2];
+	__u8 mode;		/* enum xh_svc_mode: how user space assigns
+				 * tiers; the data path knows only tiers */
+	__u8 pad;
 	__be32 encap_src[4];	/* outer source address for XH_FWD_IPIP */
 };
 _Static_assert(sizeof(struct xh_service) == 28, "xh_service layout");

@@ -12,6 +12,8 @@ PKGS=(
 	libbpf-dev libxdp-dev		# loading, AF_XDP
 	libelf-dev zlib1g-dev		# libbpf's own dependencies
 	libcmocka-dev			# unit tests
+	libjson-c-dev			# JSON output of the CLI
+	libnl-3-dev libnl-route-3-dev	# neighbour table (MAC resolution)
 	iproute2 ethtool nftables	# test topologies, fault injection
 	jq				# JSON checks in shell tests
 )

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * show.c - the status and stats verbs: what is attached and what it did.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+#include "svc.h"
+#include "log.h"
+
+static struct json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static int usage_status(FILE *f)
+{
+	fprintf(f,
+"usage: xdpha status [DEV] [--json]\n"
+"  The program attached to DEV (default: every device of this network\n"
+"  namespace), its mode, link, pins, chain slot, services and backends\n"
+"  with state and heartbeat age.\n");
+	return f == stderr ? XH_EXIT_USAGE : XH_EXIT_OK;
+}
+
+static const char *fwd_name(__u8 fwd)
+{
+	return fwd == XH_FWD_IPIP ? "ipip" : "l2";
+}
+
+static struct json_object *dev_status(const char *ifname, bool json)
+{
+	struct json_object *o = NULL, *svcs = NULL;
+	struct xh_steer_maps m;
+	struct xh_dev_info info;
+	struct xh_service svc;
+	struct xh_svc_spec s;
+	struct xh_dev d;
+	char name[96];
+	__u64 now = xh_now_ns();
+	__u32 id;
+
+	if (xh_cli_open(ifname, &d, &m))
+		return NULL;
+	xh_dev_info(&d, &info);
+	if (json) {
+		o = json_object_new_object();
+		svcs = json_object_new_array();
+		json_object_object_add(o, "ifname", jstr(d.ifname));
+		json_object_object_add(o, "netns", d.netns[0] ? jstr(d.netns) : NULL);
+		json_object_object_add(o, "pin_dir", jstr(d.dir));
+		json_object_object_add(o, "role", jstr(info.role));
+		json_object_object_add(o, "prog_id", json_object_new_int64(info.prog_id));
+		json_object_object_add(o, "prog_name", jstr(info.prog_name));
+		json_object_object_add(o, "prog_tag", jstr(info.prog_tag));
+		json_object_object_add(o, "link_id", json_object_new_int64(info.link_id));
+		json_object_object_add(o, "mode", jstr(info.mode));
+		if (info.chain_prog_id) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "prog_id",
+					       json_object_new_int64(info.chain_prog_id));
+			json_object_object_add(c, "prog_name", jstr(info.chain_name));
+			json_object_object_add(o, "chain", c);
+		} else {
+			json_object_object_add(o, "chain", NULL);
+		}
+	} else {
+		printf("%s: %s, prog %u (%s, tag %s), link %u, mode %s\n",
+		       d.ifname, info.role, info.prog_id, info.prog_name,
+		       info.prog_tag, info.link_id, info.mode);
+		printf("  pinned at %s\n", d.dir);
+		if (info.chain_prog_id)
+			printf("  chain: prog %u (%s)\n", info.chain_prog_id,
+			       info.chain_name);
+	}
+	for (id = 1; id < XH_MAX_SERVICES; id++) {
+		struct xh_backend bk;
+		struct xh_ctr c = {};
+		__u32 b;
+
+		if (bpf_map_lookup_elem(m.services, &id, &svc) || !svc.id ||
+		    xh_service_spec(&m, id, &s))
+			continue;
+		xh_svc_format(&s, name, sizeof(name));
+		xh_ctr_read(m.svc_stats, id, &c);
+		if (!json) {
+			printf("  service %s (id %u): fwd %s, %s, table %u, "
+			       "%llu packets\n", name, id, fwd_name(svc.fwd),
+			       svc.mode == XH_SVC_ACTIVE_STANDBY ?
+			       "active-standby" : "active-active",
+			       svc.table_size, (unsigned long long)c.packets);
+			xh_backend_print(&m, id, false, NULL);
+			continue;
+		}
+		struct json_object *so = json_object_new_object();
+		struct json_object *bks = json_object_new_array();
+
+		json_object_object_add(so, "id", json_object_new_int(id));
+		json_object_object_add(so, "service", jstr(name));
+		json_object_object_add(so, "fwd", jstr(fwd_name(svc.fwd)));
+		json_object_object_add(so, "mode", jstr(svc.mode == XH_SVC_ACTIVE_STANDBY ?
+					"active-standby" : "active-active"));
+		json_object_object_add(so, "table_size",
+				       json_object_new_int64(svc.table_size));
+		json_object_object_add(so, "packets", json_object_new_int64(c.packets));
+		json_object_object_add(so, "bytes", json_object_new_int64(c.bytes));
+		for (b = 1; b < XH_MAX_BACKENDS; b++) {
+			if (bpf_map_lookup_elem(m.backends, &b, &bk))
+				break;
+			if (bk.state == XH_BK_FREE || bk.svc_id != id)
+				continue;
+			json_object_array_add(bks, xh_backend_json(&m, b, &bk, now));
+		}
+		json_object_object_add(so, "backends", bks);
+		json_object_array_add(svcs, so);
+	}
+	if (json)
+		json_object_object_add(o, "services", svcs);
+	xh_cli_close(&d, &m);
+	return json ? o : (struct json_object *)1;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char names[64][IF_NAMESIZE];
+	struct json_object *arr = NULL, *o;
+	bool json = false;
+	int c, n, i, rc = XH_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			return usage_status(c == 'h' ? stdout : stderr);
+	}
+	if (argc - optind > 1)
+		return usage_status(stderr);
+	if (argc - optind == 1) {
+		n = 1;
+		snprintf(names[0], IF_NAMESIZE, "%s", argv[optind]);
+	} else {
+		n = xh_cli_attached(names, 64);
+	}
+	if (json)
+		arr = json_object_new_array();
+	else if (!n)
+		printf("xdpha is attached to no device in this network namespace\n");
+	for (i = 0; i < n; i++) {
+		o = dev_status(names[i], json);
+		if (!o)
+			rc = XH_EXIT_ERR;
+		else if (json)
+			json_object_array_add(arr, o);
+	}
+	if (json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "devices", arr);
+		xh_json_print(o);
+	}
+	return rc;
+}
+
+/* --- stats --------------------------------------------------------------- */
+
+static int usage_stats(FILE *f)
+{
+	fprintf(f,
+"usage: xdpha stats [DEV] [--json] [--interval MS [--count N]]\n"
+"  Packets and bytes per outcome (pass/drop reason, forward), per service\n"
+"  and per backend. With --interval, a sample every MS ms with rates\n"
+"  (packets/s) until Ctrl-C or N samples; with --json one object per line.\n");
+	return f == stderr ? XH_EXIT_USAGE : XH_EXIT_OK;
+}
+
+struct sample {
+	struct xh_ctr ctr[XH_CTR_MAX];
+	struct xh_ctr svc[XH_MAX_SERVICES];
+	struct xh_ctr *bk;	/* XH_MAX_BACKENDS */
+	__u64 t;
+};
+
+static int take(const struct xh_steer_maps *m, struct sample *s)
+{
+	__u32 i;
+	int err;
+
+	s->t = xh_now_ns();
+	err = xh_stats_read(m->stats, s->ctr);
+	for (i = 1; !err && i < XH_MAX_SERVICES; i++)
+		err = xh_ctr_read(m->svc_stats, i, &s->svc[i]);
+	for (i = 1; !err && i < XH_MAX_BACKENDS; i++)
+		err = xh_ctr_read(m->bk_stats, i, &s->bk[i]);
+	return err;
+}
+
+static double rate(__u64 now, __u64 then, __u64 dt_ns)
+{
+	return dt_ns ? (double)(now - then) * 1e9 / (double)dt_ns : 0;
+}
+
+static void show(const struct xh_steer_maps *m, const char *ifname,
+		 const struct sample *s, const struct sample *prev, bool json)
+{
+	struct json_object *o = NULL, *ctrs = NULL, *svcs = NULL, *bks = NULL;
+	__u64 dt = prev ? s->t - prev->t : 0;
+	struct xh_svc_spec sp;
+	struct xh_backend bk;
+	char name[96], a[INET6_ADDRSTRLEN];
+	__u32 i;
+
+	if (json) {
+		o = json_object_new_object();
+		ctrs = json_object_new_object();
+		svcs = json_object_new_array();
+		bks = json_object_new_array();
+		json_object_object_add(o, "ifname", jstr(ifname));
+		json_object_object_add(o, "time_ns", json_object_new_int64(s->t));
+	} else {
+		printf("%s counters%s\n", ifname, prev ? " (rate over the interval)" : "");
+		printf("  %-18s %14s %16s%s\n", "OUTCOME", "PACKETS", "BYTES",
+		       prev ? "        PKT/S" : "");
+	}
+	for (i = 0; i < XH_CTR_MAX; i++) {
+		if (json) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "packets",
+					       json_object_new_int64(s->ctr[i].packets));
+			json_object_object_add(c, "bytes",
+					       json_object_new_int64(s->ctr[i].bytes));
+			if (prev)
+				json_object_object_add(c, "pps", json_object_new_double(
+					rate(s->ctr[i].packets, prev->ctr[i].packets, dt)));
+			json_object_object_add(ctrs, xh_ctr_name(i), c);
+			continue;
+		}
+		printf("  %-18s %14llu %16llu", xh_ctr_name(i),
+		       (unsigned long long)s->ctr[i].packets,
+		       (unsigned long long)s->ctr[i].bytes);
+		if (prev)
+			printf(" %12.0f", rate(s->ctr[i].packets,
+					       prev->ctr[i].packets, dt));
+		printf("\n");
+	}
+	if (!json)
+		printf("  %-4s %-30s %14s %16s\n", "ID", "SERVICE", "PACKETS", "BYTES");
+	for (i = 1; i < XH_MAX_SERVICES; i++) {
+		if (xh_service_spec(m, i, &sp))
+			continue;
+		xh_svc_format(&sp, name, sizeof(name));
+		if (json) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "id", json_object_new_int(i));
+			json_object_object_add(c, "service", jstr(name));
+			json_object_object_add(c, "packets",
+					       json_object_new_int64(s->svc[i].packets));
+			json_object_object_add(c, "bytes",
+					       json_object_new_int64(s->svc[i].bytes));
+			if (prev)
+				json_object_object_add(c, "pps", json_object_new_double(
+					rate(s->svc[i].packets, prev->svc[i].packets, dt)));
+			json_object_array_add(svcs, c);
+		} else {
+			printf("  %-4u %-30s %14llu %16llu\n", i, name,
+			       (unsigned long long)s->svc[i].packets,
+			       (unsigned long long)s->svc[i].bytes);
+		}
+	}
+	if (!json)
+		printf("  %-4s %-24s %-4s %14s %16s\n", "ID", "BACKEND", "SVC",
+		       "PACKETS", "BYTES");
+	for (i = 1; i < XH_MAX_BACKENDS; i++) {
+		if (bpf_map_lookup_elem(m->backends, &i, &bk))
+			break;
+		if (bk.state == XH_BK_FREE)
+			continue;
+		xh_addr_format(bk.addr, bk.family, a, sizeof(a));
+		if (json) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "id", json_object_new_int(i));
+			json_object_object_add(c, "service_id", json_object_new_int(bk.svc_id));
+			json_object_object_add(c, "addr", jstr(a));
+			json_object_object_add(c, "packets",
+					       json_object_new_int64(s->bk[i].packets));
+			json_object_object_add(c, "bytes",
+					       json_object_new_int64(s->bk[i].bytes));
+			if (prev)
+				json_object_object_add(c, "pps", json_object_new_double(
+					rate(s->bk[i].packets, prev->bk[i].packets, dt)));
+			json_object_array_add(bks, c);
+		} else {
+			printf("  %-4u %-24s %-4u %14llu %16llu\n", i, a, bk.svc_id,
+			       (unsigned long long)s->bk[i].packets,
+			       (unsigned long long)s->bk[i].bytes);
+		}
+	}
+	if (json) {
+		json_object_object_add(o, "counters", ctrs);
+		json_object_object_add(o, "services", svcs);
+		json_object_object_add(o, "backends", bks);
+		xh_json_print(o);
+	}
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct sample a = {}, b = {}, *cur = &a, *prev = &b, *t;
+	struct xh_steer_maps m;
+	struct xh_dev d;
+	long interval = 0, count = 0, n;
+	bool json = false;
+	char *end;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+		case 'c':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || !*optarg || n < 1)
+				return usage_stats(stderr);
+			if (c == 'i')
+				interval = n;
+			else
+				count = n;
+			break;
+		case 'h':
+			return usage_stats(stdout);
+		default:
+			return usage_stats(stderr);
+		}
+	}
+	if (argc - optind > 1 || (count && !interval))
+		return usage_stats(stderr);
+	rc = xh_cli_open(argc - optind ? argv[optind] : NULL, &d, &m);
+	if (rc)
+		return rc;
+	/* The lock is for writers; sampling for minutes must not block them. */
+	xh_dev_unlock(&d);
+	a.bk = calloc(XH_MAX_BACKENDS, sizeof(*a.bk));
+	b.bk = calloc(XH_MAX_BACKENDS, sizeof(*b.bk));
+	if (!a.bk || !b.bk || take(&m, cur)) {
+		pr_warn("%s: reading counters failed\n", d.ifname);
+		rc = XH_EXIT_ERR;
+		goto out;
+	}
+	if (!interval) {
+		show(&m, d.ifname, cur, NULL, json);
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (n = 0; !stop && (!count || n < count); n++) {
+		struct timespec ts = { interval / 1000,
+				       (interval % 1000) * 1000000L };
+
+		t = prev;
+		prev = cur;
+		cur = t;
+		nanosleep(&ts, NULL);
+		if (take(&m, cur)) {
+			rc = XH_EXIT_ERR;
+			break;
+		}
+		show(&m, d.ifname, cur, prev, json);
+	}
+out:
+	free(a.bk);
+	free(b.bk);
+	xh_maps_close(&m);
+	return rc;
+}
