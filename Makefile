@@ -50,6 +50,7 @@ vpath %.bpf.c bpf bench selftests/progs
 .PHONY: all deps test demo bench clean help check-deps
 
 all: check-deps $(BPF_OBJS) $(SKELS) $(LIB) $(BUILD)/xdpha $(BUILD)/selftests/test_progs \
+	$(BUILD)/steer_rebuilt.bpf.o $(if $(wildcard selftests/tools/xh_traffic.c),$(BUILD)/xh-traffic) \
 	$(UNIT_BINS) $(BENCH_BINS)
 
 help:
@@ -120,3 +121,13 @@ clean:
 $(BUILD)/xdpha: user/main.c $(LIB) $(HDRS) $(wildcard user/*.h)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# The same program built again with another build id: what the upgrade
+# test replaces the running program with.
+$(BUILD)/steer_rebuilt.bpf.o: bpf/steer.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXH_BUILD_ID=2 -c $< -o $@
+
+$(BUILD)/xh-traffic: selftests/tools/xh_traffic.c | $(BUILD)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu11 $< -lm -o $@

@@ -20,6 +20,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#ifndef XH_BUILD_ID
+#define XH_BUILD_ID	1
+#endif
+/* Which build this is, for bpftool and for the upgrade test. */
+const volatile __u32 xh_build_id = XH_BUILD_ID;
+
 static __always_inline void xh_count(__u32 id, __u32 bytes)
 {
 	struct xh_ctr *c = bpf_map_lookup_elem(&xh_stats, &id);
