@@ -17,6 +17,7 @@
 #include "encap.h"
 #include "steer_maps.h"
 #include "lb.h"
+#include "bfd.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -195,6 +196,12 @@ int xdpha_steer(struct xdp_md *ctx)
 		return xh_pass(ctx, -err, bytes);
 	if (pkt.no_ports)
 		xh_count(XH_CTR_FRAG, 0);
+	if (pkt.key.dport == bpf_htons(XH_BFD_UDP_PORT) &&
+	    pkt.key.proto == IPPROTO_UDP) {
+		if (xh_bfd_rx(ctx, &pkt, &xh_bfd_v1, &xh_backends_v1))
+			return xh_drop(XH_CTR_DROP_BFD, bytes);
+		return xh_pass(ctx, XH_CTR_PASS_BFD, bytes);
+	}
 
 	/* Fast path: a confirmed flow carries its service and backend. */
 	f = bpf_map_lookup_elem(&xh_flows_v1, &pkt.key);

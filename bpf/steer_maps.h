@@ -125,6 +125,14 @@ struct {
 	__type(value, struct xh_ctr);
 } xh_bk_stats SEC(".maps");
 
+/* Local discriminator -> BFD session the data path stamps for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XH_MAX_BFD);
+	__type(key, __u32);
+	__type(value, struct xh_bfd_sess);
+} xh_bfd_v1 SEC(".maps");
+
 /* The chain slot: a program here sees every packet xdpha passes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

@@ -176,6 +176,27 @@ struct xh_iface {
 };
 _Static_assert(sizeof(struct xh_iface) == 8, "xh_iface layout");
 
+/* Value of xh_bfd_v1, keyed by our local discriminator (the Your
+ * Discriminator of the peer's packets): a BFD session the data path may
+ * answer for. A packet from peer whose 24-byte control section equals
+ * expect[] is steady state: it stamps the backend's last_seen_ns and is
+ * consumed. Anything else (a state change, Poll, Final, new timers, another
+ * source) goes to user space. User space writes expect[] from the last
+ * packet it accepted, with Poll and Final cleared, once the session is Up. */
+struct xh_bfd_sess {
+	__u8 expect[24];	/* the steady control section, as on the wire */
+	__be32 peer[4];		/* the peer's address */
+	__u8 family;		/* enum xh_family */
+	__u8 pad[3];
+	__u32 backend;		/* backend id stamped (0: stamp none) */
+	__u64 rx_kernel;	/* steady packets consumed by the data path */
+	__u64 rx_last_ns;	/* CLOCK_MONOTONIC of the last one */
+};
+_Static_assert(sizeof(struct xh_bfd_sess) == 64, "xh_bfd_sess layout");
+
+#define XH_MAX_BFD		1024	/* BFD sessions per device */
+#define XH_BFD_UDP_PORT		3784	/* RFC 5881 single hop */
+
 /* One counter; the maps holding it are per-CPU, user space sums. */
 struct xh_ctr {
 	__u64 packets;
@@ -197,11 +218,13 @@ enum xh_ctr_id {
 	XH_CTR_PASS_MALFORMED,	/* bad version, IHL, length or TCP offset */
 	XH_CTR_PASS_PROTO,	/* L4 protocol we do not steer */
 	XH_CTR_PASS_MTU,	/* encapsulated frame would exceed the MTU */
+	XH_CTR_PASS_BFD,	/* BFD packet for user space (not steady) */
 	/* verdicts: drop */
 	XH_CTR_DROP_NO_BACKEND,	/* VIP packet, no live backend in any tier */
 	XH_CTR_DROP_NO_TXPORT,	/* egress device not in xh_tx_ports/ifaces */
 	XH_CTR_DROP_FAMILY,	/* backend family differs from the packet's */
 	XH_CTR_DROP_ENCAP,	/* bpf_xdp_adjust_head refused */
+	XH_CTR_DROP_BFD,	/* steady BFD packet: stamped, consumed */
 	/* verdicts: forward */
 	XH_CTR_TX,		/* sent back out of the ingress device */
 	XH_CTR_REDIRECT,	/* redirected to another device */
@@ -220,8 +243,9 @@ enum xh_ctr_id {
 /* Names for user space, in enum order (bpftool shows indices). */
 #define XH_CTR_NAMES {							\
 	"rx", "pass_not_ip", "pass_not_vip", "pass_trunc",		\
-	"pass_malformed", "pass_proto", "pass_mtu", "drop_no_backend",	\
-	"drop_no_txport", "drop_family", "drop_encap", "tx", "redirect", \
+	"pass_malformed", "pass_proto", "pass_mtu", "pass_bfd",		\
+	"drop_no_backend", "drop_no_txport", "drop_family", "drop_encap", \
+	"drop_bfd", "tx", "redirect",					\
 	"flow_new", "flow_confirm", "fallback", "frag",			\
 }
 

@@ -207,6 +207,7 @@ int fx_open(struct steer_fx *fx, __u32 flows, __u32 flown)
 	fx->m.svc_stats = bpf_map__fd(skel->maps.xh_svc_stats);
 	fx->m.bk_stats = bpf_map__fd(skel->maps.xh_bk_stats);
 	fx->m.chain = bpf_map__fd(skel->maps.xh_chain);
+	fx->m.bfd = bpf_map__fd(skel->maps.xh_bfd_v1);
 	return 0;
 }
 

@@ -45,6 +45,7 @@ static const struct {
 	{ "xh_svc_stats", offsetof(struct xh_steer_maps, svc_stats) },
 	{ "xh_bk_stats", offsetof(struct xh_steer_maps, bk_stats) },
 	{ "xh_chain", offsetof(struct xh_steer_maps, chain) },
+	{ "xh_bfd_v1", offsetof(struct xh_steer_maps, bfd) },
 };
 #define N_STEER_MAPS	(sizeof(steer_maps) / sizeof(steer_maps[0]))
 

@@ -29,6 +29,7 @@ struct xh_steer_maps {
 	int svc_stats;
 	int bk_stats;
 	int chain;
+	int bfd;
 };
 
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(). */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * bfd.h - kernel assist for BFD (RFC 5880/5881): recognise the control
+ * packets of configured sessions, stamp the peer's backend, and consume
+ * the steady-state ones, so that only changes reach user space.
+ *
+ * A packet is handled here only if it is UDP to port 3784 with TTL (hop
+ * limit) 255, carries at least the 24-byte control section, names one of
+ * our sessions in Your Discriminator, comes from that session's peer, and
+ * equals the session's steady image byte for byte. Anything else is
+ * returned to the caller to pass up the stack.
+ */
+#ifndef XH_BFD_H
+#define XH_BFD_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xh_abi.h"
+#include "parse.h"
+
+#define XH_BFD_CTL_LEN	24
+
+/* Returns 1 if the packet was steady (stamped; the caller drops it), 0 if
+ * it is for user space. */
+static __always_inline int xh_bfd_rx(struct xdp_md *ctx, struct xh_pkt *pkt,
+				     void *sess_map, void *backends)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xh_bfd_sess *s;
+	struct xh_backend *bk;
+	__u8 *ctl, ttl;
+	__u32 disc, i, id;
+	__u64 now;
+
+	if (pkt->l3_off > 18 || pkt->l4_off > 18 + 60)
+		return 0;
+	if (pkt->key.family == XH_FAM_V4) {
+		struct iphdr *iph = data + pkt->l3_off;
+
+		if ((void *)(iph + 1) > data_end)
+			return 0;
+		ttl = iph->ttl;
+	} else {
+		struct ipv6hdr *ip6h = data + pkt->l3_off;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return 0;
+		ttl = ip6h->hop_limit;
+	}
+	if (ttl != 255)
+		return 0;
+	ctl = data + pkt->l4_off + sizeof(struct udphdr);
+	if ((void *)(ctl + XH_BFD_CTL_LEN) > data_end)
+		return 0;
+	__builtin_memcpy(&disc, ctl + 8, sizeof(disc));
+	disc = bpf_ntohl(disc);
+	if (!disc)
+		return 0;
+	s = bpf_map_lookup_elem(sess_map, &disc);
+	if (!s || s->family != pkt->key.family ||
+	    s->peer[0] != pkt->key.src[0] || s->peer[1] != pkt->key.src[1] ||
+	    s->peer[2] != pkt->key.src[2] || s->peer[3] != pkt->key.src[3])
+		return 0;
+	/* Byte for byte: any difference is news for user space. */
+#pragma unroll
+	for (i = 0; i < XH_BFD_CTL_LEN; i++)
+		if (ctl[i] != s->expect[i])
+			return 0;
+	now = bpf_ktime_get_ns();
+	id = s->backend;
+	if (id) {
+		bk = bpf_map_lookup_elem(backends, &id);
+		if (bk)
+			bk->last_seen_ns = now;
+	}
+	s->rx_last_ns = now;
+	__sync_fetch_and_add(&s->rx_kernel, 1);
+	return 1;
+}
+
+#endif /* XH_BFD_H */
