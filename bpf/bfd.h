@@ -10,16 +10,15 @@
  * equals the session's steady image byte for byte. Anything else is
  * returned to the caller to pass up the stack.
  */
-#ifndef XH_BFD_H
-#define XH_BFD_H
+#ifndef XH_BPF_BFD_H
+#define XH_BPF_BFD_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "xh_abi.h"
 #include "parse.h"
-
-#define XH_BFD_CTL_LEN	24
+#include "xh_bfd.h"
 
 /* Returns 1 if the packet was steady (stamped; the caller drops it), 0 if
  * it is for user space. */
@@ -80,4 +79,4 @@ static __always_inline int xh_bfd_rx(struct xdp_md *ctx, struct xh_pkt *pkt,
 	return 1;
 }
 
-#endif /* XH_BFD_H */
+#endif /* XH_BPF_BFD_H */

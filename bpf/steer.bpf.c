@@ -196,7 +196,7 @@ int xdpha_steer(struct xdp_md *ctx)
 		return xh_pass(ctx, -err, bytes);
 	if (pkt.no_ports)
 		xh_count(XH_CTR_FRAG, 0);
-	if (pkt.key.dport == bpf_htons(XH_BFD_UDP_PORT) &&
+	if (pkt.key.dport == bpf_htons(XH_BFD_PORT) &&
 	    pkt.key.proto == IPPROTO_UDP) {
 		if (xh_bfd_rx(ctx, &pkt, &xh_bfd_v1, &xh_backends_v1))
 			return xh_drop(XH_CTR_DROP_BFD, bytes);

@@ -195,7 +195,6 @@ struct xh_bfd_sess {
 _Static_assert(sizeof(struct xh_bfd_sess) == 64, "xh_bfd_sess layout");
 
 #define XH_MAX_BFD		1024	/* BFD sessions per device */
-#define XH_BFD_UDP_PORT		3784	/* RFC 5881 single hop */
 
 /* One counter; the maps holding it are per-CPU, user space sums. */
 struct xh_ctr {

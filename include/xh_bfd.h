@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * xh_bfd.h - BFD control packet wire format (RFC 5880 §4.1, single hop over
- * UDP per RFC 5881) and the steady-packet predicate, shared by the XDP
- * stamping code and the user-space state machine (user/bfd.c).
- *
- * The predicate lives here, not in user/, so that the kernel and user space
- * run the same comparison against the same mirrored struct: a packet the XDP
- * program consumes is, by construction, one that user space would have
- * accepted without changing anything.
+ * UDP per RFC 5881), shared by the XDP stamping code (bpf/bfd.h) and the
+ * user-space state machine (user/bfd.c).
  *
  * Rules as in xh_abi.h: fixed-width types, no bitfields, no pointers, a size
  * assertion on every struct. Multi-byte wire fields are big-endian.
  */
-#ifndef XH_BFD_H
-#define XH_BFD_H
+#ifndef XH_BFD_WIRE_H
+#define XH_BFD_WIRE_H
 
 #ifndef __bpf__
 #include <linux/types.h>
@@ -75,8 +70,11 @@ struct xh_bfd_ctl {
 };
 _Static_assert(sizeof(struct xh_bfd_ctl) == XH_BFD_CTL_LEN, "xh_bfd_ctl size");
 
-#define XH_BFD_VERS_DIAG(vers, diag)	((__u8)(((vers) << 5) | ((diag) & 0x1f)))
-#define XH_BFD_FLAGS(state, bits)	((__u8)(((state) << 6) | ((bits) & XH_BFD_F_MASK)))
+/* Builders of the first two bytes, for packets made by hand (tests). */
+#define XH_BFD_VERS_DIAG(vers, diag) \
+	((__u8)(((vers) << 5) | ((diag) & 0x1f)))
+#define XH_BFD_FLAGS(state, bits) \
+	((__u8)(((state) << 6) | ((bits) & XH_BFD_F_MASK)))
 
 static __always_inline __u8 xh_bfd_ctl_version(const struct xh_bfd_ctl *c)
 {
@@ -99,50 +97,4 @@ static __always_inline bool xh_bfd_ctl_flag(const struct xh_bfd_ctl *c,
 	return (c->flags & bit) != 0;
 }
 
-/*
- * What a steady packet from the peer looks like, mirrored from a session by
- * xh_bfd_expect_fill() (user/bfd.c) into whatever map entry the data path
- * keeps per session. Wire fields are stored in wire order so the data path
- * compares without byte swapping. my_disc is the peer's discriminator
- * (bfd.RemoteDiscr), your_disc ours (bfd.LocalDiscr).
- */
-struct xh_bfd_expect {
-	__u8 active;		/* 1 only while our session is Up */
-	__u8 flags;		/* peer's state << 6 | its C and D bits */
-	__u8 detect_mult;	/* peer's Detect Mult */
-	__u8 pad;
-	__be32 my_disc;
-	__be32 your_disc;
-	__be32 desired_min_tx;
-	__be32 required_min_rx;
-	__be32 required_min_echo_rx;
-};
-_Static_assert(sizeof(struct xh_bfd_expect) == 24, "xh_bfd_expect size");
-
-/*
- * True if the packet would change nothing in the session: then the data
- * path may stamp the session's last-seen time and consume the packet instead
- * of passing it to user space. Everything not compared is either checked
- * equal to a constant (version, length, TTL, so that an invalid packet is
- * never consumed) or has no effect on the session (the peer's diag). P and F
- * never match: flags holds neither, so both reach user space, which must
- * answer a Poll and end its own poll sequence on a Final. The caller has
- * checked that the UDP payload holds XH_BFD_CTL_LEN bytes.
- */
-static __always_inline bool xh_bfd_ctl_steady(const struct xh_bfd_ctl *c,
-					      __u8 ttl,
-					      const struct xh_bfd_expect *e)
-{
-	return e->active && ttl == XH_BFD_TTL &&
-	       xh_bfd_ctl_version(c) == XH_BFD_VERSION &&
-	       c->length == XH_BFD_CTL_LEN &&
-	       c->flags == e->flags &&
-	       c->detect_mult == e->detect_mult &&
-	       c->my_disc == e->my_disc &&
-	       c->your_disc == e->your_disc &&
-	       c->desired_min_tx == e->desired_min_tx &&
-	       c->required_min_rx == e->required_min_rx &&
-	       c->required_min_echo_rx == e->required_min_echo_rx;
-}
-
-#endif /* XH_BFD_H */
+#endif /* XH_BFD_WIRE_H */

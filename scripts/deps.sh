@@ -14,7 +14,9 @@ PKGS=(
 	libcmocka-dev			# unit tests
 	libjson-c-dev			# JSON output of the CLI
 	libnl-3-dev libnl-route-3-dev	# neighbour table (MAC resolution)
+	libconfig-dev			# the controller's configuration file
 	iproute2 ethtool nftables	# test topologies, fault injection
+	iputils-ping util-linux		# ping, nsenter
 	jq				# JSON checks in shell tests
 )
 

@@ -95,10 +95,18 @@ topo_init() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 }
 
+# A namespace whose IPv6 needs no duplicate address detection: until DAD
+# of the link-local address ends (1-2 s), neighbour discovery cannot run,
+# and a test would measure that instead of xdpha.
 mkns() {
 	ip netns add "${XH_P}$1" || die "ip netns add ${XH_P}$1"
+	ns "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0
 	ns "$1" ip link set lo up
 }
+
+# No DAD on DEV in NS either (a device moved in keeps its own settings).
+nodad() { ns "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0"; }
 
 # Attach the counting XDP_PASS program to DEV in NS: a veth whose peer
 # sends XDP_TX or redirected frames needs a program of its own.
@@ -118,6 +126,7 @@ topo_l2() {
 	local nb=$1 i
 	mkns sw
 	ns sw ip link add br0 type bridge
+	nodad sw br0
 	ns sw ip link set br0 up
 	mkns c
 	mkns s
@@ -125,6 +134,8 @@ topo_l2() {
 
 	# client
 	ip link add c0 netns "${XH_P}c" type veth peer name c netns "${XH_P}sw"
+	nodad c c0
+	nodad sw c
 	ns c ip addr add $NET4.1/24 dev c0
 	ns c ip -6 addr add $NET6::1/64 dev c0 nodad
 	ns c ip link set c0 up
@@ -135,6 +146,8 @@ topo_l2() {
 	ns c ip -6 route add $VIP6/128 via $NET6::2
 	# steering node
 	ip link add s0 netns "${XH_P}s" type veth peer name s netns "${XH_P}sw"
+	nodad s s0
+	nodad sw s
 	ns s ip addr add $NET4.2/24 dev s0
 	ns s ip -6 addr add $NET6::2/64 dev s0 nodad
 	ns s ip link set s0 up
@@ -143,6 +156,8 @@ topo_l2() {
 	for i in $(seq 1 "$nb"); do
 		ip link add b0 netns "${XH_P}b$i" type veth peer name "b$i" \
 			netns "${XH_P}sw"
+		nodad "b$i" b0
+		nodad sw "b$i"
 		ns "b$i" ip addr add $NET4.$((10 + i))/24 dev b0
 		ns "b$i" ip -6 addr add $NET6::$((10 + i))/64 dev b0 nodad
 		ns "b$i" ip addr add $VIP4/32 dev lo
@@ -158,15 +173,28 @@ topo_l2() {
 	done
 	# XDP_TX out of s0 needs a program on its peer
 	xdp_pass_on sw s
-	# let neighbour tables fill: the steering node must know the backends
+	# Fill the neighbour tables before traffic, as a network that has run
+	# for a while has them: the steering node knows the backends, the
+	# client its gateway, the backends the client (DSR replies).
+	ns c ping -c1 -W1 -q $NET4.2 >/dev/null 2>&1 || true
+	ns c ping -6 -c1 -W1 -q $NET6::2 >/dev/null 2>&1 || true
 	for i in $(seq 1 "$nb"); do
 		ns s ping -c1 -W1 -q $NET4.$((10 + i)) >/dev/null 2>&1 || true
 		ns s ping -6 -c1 -W1 -q $NET6::$((10 + i)) >/dev/null 2>&1 || true
+		ns "b$i" ping -c1 -W1 -q $NET4.1 >/dev/null 2>&1 || true
+		ns "b$i" ping -6 -c1 -W1 -q $NET6::1 >/dev/null 2>&1 || true
 	done
 }
 
-# MAC of DEV in namespace NS.
-mac_of() { ns "$1" cat "/sys/class/net/$2/address"; }
+# MAC and ifindex of DEV in namespace NS (not from /sys: nsenter keeps the
+# sysfs of the initial namespace).
+mac_of() { ns "$1" ip -j link show "$2" | jq -r '.[0].address'; }
+ifindex_of() {
+	local i
+	i=$(ns "$1" ip -j link show "$2" | jq -r '.[0].ifindex')
+	[ -n "$i" ] && [ "$i" != null ] || die "no device $2 in $1"
+	echo "$i"
+}
 
 # Wait until FILE exists and is non-empty (up to SEC seconds).
 wait_file() {

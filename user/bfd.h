@@ -17,8 +17,9 @@
  *   - transmit xh_bfd_build(final = false) every
  *     xh_bfd_jitter_ns(xh_bfd_tx_interval_ns(), ...); 0 means don't.
  *   - check_timeout at xh_bfd_detect_deadline_ns().
- *   - after any call reporting a change, refill the data path's
- *     xh_bfd_expect with xh_bfd_expect_fill() and rearm both timers.
+ *   - after every call, refresh the data path's steady image
+ *     (xh_bfd_steady_image()) if it differs, and rearm both timers if
+ *     ev->timers_changed or ev->state_changed.
  */
 #ifndef XH_USER_BFD_H
 #define XH_USER_BFD_H
@@ -51,6 +52,7 @@ struct xh_bfd_session {
 	__u8 local_diag;		/* bfd.LocalDiag */
 	__u8 detect_mult;		/* bfd.DetectMult */
 	__u8 remote_detect_mult;	/* 0 until a packet was accepted */
+	__u8 remote_diag;		/* peer's Diag, as last accepted */
 	__u8 remote_flags;		/* peer's state << 6 | C | D, as last
 					 * accepted (P, F dropped) */
 	bool remote_demand;		/* bfd.RemoteDemandMode */
@@ -166,12 +168,26 @@ void xh_bfd_set_admin_down(struct xh_bfd_session *s, bool down, __u64 now,
 int xh_bfd_set_timers(struct xh_bfd_session *s, __u32 desired_min_tx_us,
 		      __u32 required_min_rx_us, struct xh_bfd_event *ev);
 
-/* The data path's copy of the steady predicate's session side. */
-void xh_bfd_expect_fill(const struct xh_bfd_session *s,
-			struct xh_bfd_expect *e);
+/*
+ * The steady image: the exact 24 bytes a packet from the peer must have for
+ * xh_bfd_rx() to change nothing but last_rx_ns. Only while Up; otherwise
+ * img is zeroed (no packet matches: My Discriminator 0 is invalid) and the
+ * result is false. Built from the session, i.e. the last accepted packet
+ * with P and F cleared:
+ *   vers_diag   1 << 5 | remote_diag
+ *   flags       remote_flags (remote_state << 6 | C | D; P F A M clear)
+ *   detect_mult remote_detect_mult     length      24
+ *   my_disc     remote_disc            your_disc   local_disc
+ *   desired_min_tx remote_min_tx_us    required_min_rx remote_min_rx_us
+ *   required_min_echo_rx remote_min_echo_rx_us      (all big-endian)
+ * The data path must also require TTL 255 and the session's peer address,
+ * which xh_bfd_rx() cannot see.
+ */
+bool xh_bfd_steady_image(const struct xh_bfd_session *s,
+			 struct xh_bfd_ctl *img);
 
-/* xh_bfd_ctl_steady() against this session. */
-bool xh_bfd_steady(const struct xh_bfd_ctl *c, __u8 ttl,
+/* c equals the steady image, byte for byte. */
+bool xh_bfd_steady(const struct xh_bfd_ctl *c,
 		   const struct xh_bfd_session *s);
 
 const char *xh_bfd_state_name(unsigned int state);

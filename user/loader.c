@@ -57,7 +57,10 @@ static int path_of(char *buf, size_t sz, const struct xh_dev *d,
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
 }
 
-/* Name of the current network namespace, "" for the initial one. */
+/* Name of the current network namespace, "" for the initial one. A
+ * namespace made with 'ip netns add' is known by its name; any other one
+ * that is not the initial namespace by its inode. Where /proc/1 cannot be
+ * read (a sandbox), an unnamed namespace counts as the initial one. */
 static void netns_name(char *out, size_t sz)
 {
 	struct stat self, init, st;
@@ -66,14 +69,10 @@ static void netns_name(char *out, size_t sz)
 	char p[PATH_MAX];
 
 	out[0] = 0;
-	if (stat("/proc/self/ns/net", &self) || stat("/proc/1/ns/net", &init) ||
-	    self.st_ino == init.st_ino)
+	if (stat("/proc/self/ns/net", &self))
 		return;
-	snprintf(out, sz, "ino%lu", (unsigned long)self.st_ino);
 	dir = opendir("/run/netns");
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
+	while (dir && (de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "/run/netns/%s", de->d_name);
@@ -83,7 +82,11 @@ static void netns_name(char *out, size_t sz)
 			break;
 		}
 	}
-	closedir(dir);
+	if (dir)
+		closedir(dir);
+	if (!out[0] && !stat("/proc/1/ns/net", &init) &&
+	    init.st_ino != self.st_ino)
+		snprintf(out, sz, "ino%lu", (unsigned long)self.st_ino);
 }
 
 int xh_dev_init(struct xh_dev *d, const char *ifname)
@@ -365,7 +368,7 @@ int xh_upgrade(struct xh_dev *d, const char *obj_path)
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	struct bpf_map *map;
-	char p[PATH_MAX], tmp[PATH_MAX];
+	char p[PATH_MAX];
 	const void *bytes;
 	size_t sz;
 	int err, link_fd = -1, fd;
@@ -434,6 +437,8 @@ int xh_upgrade(struct xh_dev *d, const char *obj_path)
 	link_fd = err ? -1 : bpf_obj_get(p);
 	if (link_fd < 0) {
 		err = err ?: -errno;
+		pr_warn("%s: opening the pinned link: %s\n", d->ifname,
+			strerror(-err));
 		goto out;
 	}
 	/* The atomic step: the link points at the new program from the next
@@ -444,13 +449,17 @@ int xh_upgrade(struct xh_dev *d, const char *obj_path)
 			strerror(-err));
 		goto out;
 	}
+	/* bpffs has no rename: the pin goes and comes back; the link, not
+	 * the pin, keeps the program attached meanwhile. */
 	err = path_of(p, sizeof(p), d, "prog");
-	err = err ?: path_of(tmp, sizeof(tmp), d, "prog.new");
 	if (!err) {
-		unlink(tmp);
-		if (bpf_obj_pin(bpf_program__fd(prog), tmp) || rename(tmp, p))
+		unlink(p);
+		if (bpf_obj_pin(bpf_program__fd(prog), p))
 			err = -errno;
 	}
+	if (err)
+		pr_warn("%s: the new program runs, but re-pinning it at %s "
+			"failed: %s\n", d->ifname, p, strerror(-err));
 out:
 	if (link_fd >= 0)
 		close(link_fd);
@@ -463,7 +472,7 @@ int xh_chain_set(struct xh_dev *d, const char *obj_path, const char *sec)
 	struct bpf_object *obj;
 	struct bpf_program *prog, *pick = NULL;
 	struct xh_steer_maps m;
-	char p[PATH_MAX], tmp[PATH_MAX];
+	char p[PATH_MAX];
 	__u32 zero = 0;
 	int err, fd;
 
@@ -510,10 +519,9 @@ int xh_chain_set(struct xh_dev *d, const char *obj_path, const char *sec)
 		goto out;
 	/* The pin names what is in the slot, for status and detach. */
 	err = path_of(p, sizeof(p), d, "chain_prog");
-	err = err ?: path_of(tmp, sizeof(tmp), d, "chain_prog.new");
 	if (!err) {
-		unlink(tmp);
-		if (bpf_obj_pin(fd, tmp) || rename(tmp, p))
+		unlink(p);
+		if (bpf_obj_pin(fd, p))
 			err = -errno;
 	}
 out:

@@ -54,19 +54,19 @@ run_mode() {
 		--json "$XH_TMP/tcp-$mode.json"
 	sleep 3
 
-	log "(1) add backend b3"
+	log "(1) add backend b3 at $(( $(now_ms) - t0 )) ms"
 	xdpha backend add $VIP4:$UDP/udp $NET4.13 >/dev/null &&
 	xdpha backend add $VIP4:$TCP/tcp $NET4.13 >/dev/null &&
 	xdpha backend add "[$VIP6]:$UDP/udp" $NET6::13 >/dev/null || die "add b3"
 	sleep 2
 
-	log "(2) drain b1"
+	log "(2) drain b1 at $(( $(now_ms) - t0 )) ms"
 	xdpha backend drain $VIP4:$UDP/udp $NET4.11 &&
 	xdpha backend drain $VIP4:$TCP/tcp $NET4.11 &&
 	xdpha backend drain "[$VIP6]:$UDP/udp" $NET6::11 || die "drain b1"
 	sleep 2
 
-	log "(4) upgrade to a rebuilt object"
+	log "(4) upgrade to a rebuilt object at $(( $(now_ms) - t0 )) ms"
 	prog0=$(bpftool -j prog show pinned "$dir/prog" | jq .id)
 	xdpha upgrade s0 --obj "$BUILD/steer_rebuilt.bpf.o" >/dev/null || die upgrade
 	prog1=$(bpftool -j prog show pinned "$dir/prog" | jq .id)
@@ -74,11 +74,11 @@ run_mode() {
 	bpftool -j map dump id "$(bpftool -j prog show pinned "$dir/prog" |
 		jq '.map_ids[]' | while read -r m; do
 			bpftool -j map show id "$m" | jq -r 'select(.name|endswith(".rodata")) | .id'
-		done | head -1)" | grep -q '"xh_build_id": 2' ||
+		done | head -1)" | grep -Eq '"xh_build_id": ?2' ||
 		die "upgrade: the running program is not build 2"
 	sleep 2
 
-	log "(5) kill xdpha mid-command"
+	log "(5) kill xdpha mid-command at $(( $(now_ms) - t0 )) ms"
 	for i in 1 2 3 4 5; do
 		ns s "$XDPHA" stats --interval 20 >/dev/null &
 		local k=$!
@@ -117,13 +117,14 @@ run_mode() {
 	check_chain "$dir"
 
 	log "detach"
-	local ifindex
-	ifindex=$(ns s cat /sys/class/net/s0/ifindex)
+	local ifindex n
+	ifindex=$(ifindex_of s s0)
 	xdpha detach s0 || die detach
 	[ ! -e "$dir" ] || die "detach left $dir: $(ls "$dir")"
 	ns s ip link show s0 | grep -q 'xdp' && die "detach: s0 still has XDP"
-	bpftool -j link show | jq -e "[.[] | select(.type == \"xdp\" and .ifindex == $ifindex)] | length == 0" \
-		>/dev/null || die "detach: an XDP link remains"
+	# (bpftool prints nothing at all when there is no link)
+	n=$(bpftool -j link show | jq -s "[.[][]? | select(.type == \"xdp\" and .ifindex == $ifindex)] | length")
+	[ "$n" = 0 ] || die "detach: an XDP link remains: $(bpftool -j link show)"
 	bpftool -j prog show | jq -e "[.[] | select(.id == $prog1)] | length == 0" \
 		>/dev/null || die "detach: program $prog1 still loaded"
 	log "mode $mode: OK"
@@ -133,13 +134,13 @@ run_mode() {
 # that the removed backend (b2) answered.
 check_udp() {
 	local f=$1 t_del=$2 what=$3 early bad
-	jq -e '.totals.sent > 0 and .totals.echoed > 0' "$f" >/dev/null ||
-		die "$what: no traffic: $(jq -c .totals "$f")"
-	early=$(jq "[.flows[].responder_switches[] | select(.at_ms < $t_del)] | length" "$f")
-	[ "$early" = 0 ] || die "$what: $early flows moved before the removal: $(jq -c '[.flows[].responder_switches[]]' "$f")"
+	jq -e '.sent > 0 and .echoed > 0' "$f" >/dev/null ||
+		die "$what: no traffic: $(jq -c '{sent, echoed, lost}' "$f")"
+	early=$(jq "[.flows[].switches[] | select(.at_ms < $t_del)] | length" "$f")
+	[ "$early" = 0 ] || die "$what: $early flows moved before the removal: $(jq -c '[.flows[].switches[]]' "$f")"
 	bad=$(jq '[.flows[] | select((.responders | has("b2") | not) and .lost > 0)] | length' "$f")
-	[ "$bad" = 0 ] || die "$what: $bad flows not on b2 lost datagrams: $(jq -c '[.flows[] | select(.lost > 0) | {responders, lost}]' "$f")"
-	log "$what: $(jq -c '.totals' "$f")"
+	[ "$bad" = 0 ] || die "$what: $bad flows not on b2 lost datagrams: $(jq -c '[.flows[] | select(.lost > 0) | {responders, lost, outages: [.outages[] | select(.lost > 0)]}]' "$f")"
+	log "$what: $(jq -c '{sent, echoed, lost, max_gap_ms, responders}' "$f")"
 }
 
 # TCP: all opened; the broken ones were all on b2; the rest alive.
@@ -149,22 +150,33 @@ check_tcp() {
 		die "tcp: not all connections opened: $(jq -c '{opened, failed_to_open}' "$f")"
 	jq -e '[.broken_list[] | select(.backend != "b2")] | length == 0' "$f" >/dev/null ||
 		die "tcp: connections broken on live backends: $(jq -c .broken_list "$f")"
-	on_b2=$(jq '.per_backend.b2 // 0' "$f")
+	on_b2=$(jq '.backends.b2 // 0' "$f")
 	jq -e ".alive == 40 - $on_b2" "$f" >/dev/null ||
 		die "tcp: $(jq .alive "$f") alive, expected 40 - $on_b2 (on b2)"
-	log "tcp: $(jq -c '{opened, broken, alive, per_backend}' "$f")"
+	log "tcp: $(jq -c '{opened, broken, alive, backends}' "$f")"
 }
 
-# Every pinned map dumps with named fields.
+# Every pinned map dumps with named fields (an empty one must at least
+# carry BTF, which is what names the fields).
 check_dump() {
-	local dir=$1 m
+	local dir=$1 m n
 	for m in xh_vips_v1 xh_services_v1 xh_backends_v1 xh_svc_bk_v1 \
-		 xh_flows_v1 xh_flown_v1 xh_stats xh_svc_stats xh_bk_stats; do
-		bpftool -j map dump pinned "$dir/$m" | jq -e '.[0].formatted.value | type == "object"' \
-			>/dev/null || die "bpftool map dump $m: no named fields"
+		 xh_flows_v1 xh_flown_v1 xh_stats xh_svc_stats xh_bk_stats \
+		 xh_bfd_v1 xh_ifaces_v1; do
+		n=$(bpftool -j map dump pinned "$dir/$m" | jq length)
+		if [ "$n" -gt 0 ]; then
+			bpftool -j map dump pinned "$dir/$m" |
+				jq -e '.[0].formatted | (.value // .values) | type == "object" or type == "array"' \
+				>/dev/null || die "bpftool map dump $m: no named fields"
+		else
+			bpftool -j map show pinned "$dir/$m" | jq -e '.btf_id > 0' \
+				>/dev/null || die "map $m has no BTF"
+		fi
 	done
 	bpftool map dump pinned "$dir/xh_backends_v1" | grep -q '"last_seen_ns"' ||
 		die "bpftool: xh_backends_v1 without field names"
+	bpftool map dump pinned "$dir/xh_vips_v1" | grep -q '"svc_id"' ||
+		die "bpftool: xh_vips_v1 without field names"
 }
 
 pass_total() {
@@ -200,7 +212,7 @@ check_chain() {
 	ns c ping -6 -c 20 -i 0.01 -q $NET6::2 >/dev/null
 	d1=$(snapshot "$dir") || die "chain: no quiet window"
 	s1=$(chain_seen "$dir")
-	[ $((s1 - s0)) -ge 100 ] || die "chain: the chained program saw $((s1 - s0)) packets, expected >= 100"
+	[ $((s1 - s0)) -ge 50 ] || die "chain: the chained program saw $((s1 - s0)) packets, expected >= 50 (the pings)"
 	[ "$d0" = "$d1" ] || die "chain: passed and chained differ by $((d1 - d0)) packets"
 	xdpha status --json | jq -e '.devices[0].chain.prog_name == "xt_pass_count"' >/dev/null ||
 		die "chain: status does not show the chained program"
