@@ -221,7 +221,10 @@ int xh_bfd_rx(struct xh_bfd_session *s, const void *pkt, size_t len, __u8 ttl,
 	s->last_rx_ns = now;
 	s->detect_running = true;
 
-	if (rstate == XH_BFD_ADMIN_DOWN) {
+	if (s->hold_diag) {
+		if (s->state != XH_BFD_DOWN)
+			set_state(s, XH_BFD_DOWN, s->hold_diag, now, ev);
+	} else if (rstate == XH_BFD_ADMIN_DOWN) {
 		if (s->state != XH_BFD_DOWN)
 			set_state(s, XH_BFD_DOWN, XH_BFD_DIAG_NEIGHBOR_DOWN,
 				  now, ev);
@@ -360,6 +363,46 @@ void xh_bfd_set_admin_down(struct xh_bfd_session *s, bool down, __u64 now,
 			  ev);
 	else if (s->state == XH_BFD_ADMIN_DOWN)
 		set_state(s, XH_BFD_DOWN, XH_BFD_DIAG_NONE, now, ev);
+	timing_cmp(s, &before, ev);
+}
+
+void xh_bfd_adopt(struct xh_bfd_session *s, const struct xh_bfd_ctl *img,
+		  __u64 last_rx, __u64 now)
+{
+	s->remote_disc = ntohl(img->my_disc);
+	s->remote_state = xh_bfd_ctl_state(img);
+	s->remote_flags = img->flags & REMOTE_FLAGS_KEEP;
+	s->remote_diag = xh_bfd_ctl_diag(img);
+	s->remote_detect_mult = img->detect_mult;
+	s->remote_min_rx_us = ntohl(img->required_min_rx);
+	s->remote_min_tx_us = ntohl(img->desired_min_tx);
+	s->remote_min_echo_rx_us = ntohl(img->required_min_echo_rx);
+	s->remote_demand = xh_bfd_ctl_flag(img, XH_BFD_F_DEMAND);
+	s->state = XH_BFD_UP;
+	s->local_diag = XH_BFD_DIAG_NONE;
+	/* Up: the configured timers apply, no slow start. */
+	s->desired_min_tx_us = s->eff_min_tx_us = s->cfg_min_tx_us;
+	s->required_min_rx_us = s->eff_min_rx_us = s->cfg_min_rx_us;
+	s->last_rx_ns = last_rx;
+	s->detect_running = true;
+	s->changed_ns = now;
+}
+
+void xh_bfd_set_fault(struct xh_bfd_session *s, __u8 diag, __u64 now,
+		      struct xh_bfd_event *ev)
+{
+	struct xh_bfd_event scratch;
+	struct timing before;
+
+	if (!ev)
+		ev = &scratch;
+	memset(ev, 0, sizeof(*ev));
+	timing_get(s, &before);
+	s->hold_diag = diag;
+	if (diag && s->state != XH_BFD_DOWN && s->state != XH_BFD_ADMIN_DOWN)
+		set_state(s, XH_BFD_DOWN, diag, now, ev);
+	else if (!diag && s->state == XH_BFD_DOWN)
+		s->local_diag = XH_BFD_DIAG_NONE;
 	timing_cmp(s, &before, ev);
 }
 

@@ -58,6 +58,9 @@ struct xh_bfd_session {
 	bool remote_demand;		/* bfd.RemoteDemandMode */
 	bool passive;
 	bool poll;			/* we are sending a Poll Sequence */
+	__u8 hold_diag;			/* != 0: a local fault holds the session
+					 * Down with this diagnostic (the
+					 * service behind it failed its check) */
 	bool detect_running;		/* last_rx_ns is meaningful */
 	__u32 local_disc;		/* bfd.LocalDiscr */
 	__u32 remote_disc;		/* bfd.RemoteDiscr */
@@ -165,6 +168,18 @@ void xh_bfd_set_admin_down(struct xh_bfd_session *s, bool down, __u64 now,
 /* New configured intervals. While Up they are announced by a poll sequence
  * (start it now by sending a packet, if you like); otherwise they apply at
  * once. Returns 0 or -EINVAL for a zero interval. */
+/* Hold the session Down with diag while a local fault lasts (diag 0 ends
+ * it; the handshake then brings the session back Up). An Up session goes
+ * Down at once, so the peer learns of the fault from our next packet. */
+void xh_bfd_set_fault(struct xh_bfd_session *s, __u8 diag, __u64 now,
+		      struct xh_bfd_event *ev);
+
+/* Take over a session a previous controller ran: Up with the peer whose
+ * steady packet is img (as the data path still matches it), last heard at
+ * last_rx. The peer sees no change as long as we keep local_disc. */
+void xh_bfd_adopt(struct xh_bfd_session *s, const struct xh_bfd_ctl *img,
+		  __u64 last_rx, __u64 now);
+
 int xh_bfd_set_timers(struct xh_bfd_session *s, __u32 desired_min_tx_us,
 		      __u32 required_min_rx_us, struct xh_bfd_event *ev);
 

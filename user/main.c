@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "ctl.h"
+#include "config.h"
 #include "log.h"
 
 #define XH_VERSION	"0.1.0"
@@ -332,6 +334,24 @@ static int cmd_version(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 
+static int cmd_events(int argc, char **argv)
+{
+	if (argc > 1) {
+		fprintf(argc == 2 && (!strcmp(argv[1], "-h") ||
+			!strcmp(argv[1], "--help")) ? stdout : stderr,
+			"usage: xdpha [-S SOCKET] events\n"
+			"  Stream the running controller's events, one JSON object "
+			"a line:\n"
+			"  {\"event\", \"time_ms\", \"service\", \"backend\", "
+			"\"state\", \"reason\"}\n");
+		return argc == 2 && (!strcmp(argv[1], "-h") ||
+				     !strcmp(argv[1], "--help")) ? 0 : 2;
+	}
+	pr_warn("events: no controller is listening (start 'xdpha run', or "
+		"name its socket with -S)\n");
+	return XH_EXIT_ERR;
+}
+
 static const struct xh_verb verbs[] = {
 	{ "attach", cmd_attach, "attach xdpha to a device and pin it" },
 	{ "detach", cmd_detach, "detach xdpha and remove its pins" },
@@ -341,6 +361,9 @@ static const struct xh_verb verbs[] = {
 	{ "stats", cmd_stats, "counters per reason, service and backend" },
 	{ "upgrade", cmd_upgrade, "replace the program atomically, keep the maps" },
 	{ "chain", cmd_chain, "put another XDP program behind xdpha" },
+	{ "run", cmd_run, "run the controller (BFD, failover, control socket)" },
+	{ "member", cmd_member, "the VNFC side: BFD to the steering node, health checks" },
+	{ "events", cmd_events, "stream the controller's events as JSON lines" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text, or 'xdpha help VERB'" },
 };
@@ -361,42 +384,75 @@ static int cmd_help(int argc, char **argv)
 		pr_warn("no verb '%s'\n", argv[1]);
 		return XH_EXIT_USAGE;
 	}
-	printf("usage: xdpha [-v] VERB [options] [DEV]\n\n");
+	printf("usage: xdpha [-v] [-S SOCKET | --local] VERB [options] [DEV]\n\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		printf("  %-9s %s\n", verbs[i].name, verbs[i].summary);
 	printf("\n'xdpha VERB --help' explains a verb. -v (repeatable) shows more "
-	       "diagnostics, libbpf's included.\n");
+	       "diagnostics, libbpf's included.\n"
+	       "While a controller runs, verbs go through its control socket "
+	       "(-S SOCKET, $XDPHA_SOCKET,\nor %s); --local acts on the maps "
+	       "directly.\n", XH_CFG_SOCKET_DEFAULT);
 	return XH_EXIT_OK;
+}
+
+/* Verbs a running controller executes for us, so that one owner changes
+ * the maps; the others always run here. */
+static bool forwarded(const char *verb)
+{
+	return strcmp(verb, "run") && strcmp(verb, "member") &&
+	       strcmp(verb, "help") && strcmp(verb, "version");
+}
+
+int xh_run_verb(int argc, char **argv, bool local)
+{
+	size_t i;
+
+	(void)local;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(verbs[i].name, argv[0]))
+			continue;
+		optind = 0;	/* a fresh getopt scan for the verb */
+		return verbs[i].fn(argc, argv);
+	}
+	pr_warn("xdpha: unknown verb '%s' (see 'xdpha help')\n", argv[0]);
+	return XH_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-	int verbose = XH_LOG_WARN;
-	size_t i;
+	int verbose = XH_LOG_WARN, rc;
+	const char *sock = NULL;
+	bool local = false;
 
-	while (argc > 1 && !strcmp(argv[1], "-v")) {
-		verbose++;
-		argv++;
-		argc--;
-	}
-	while (argc > 1 && !strncmp(argv[1], "-vv", 3)) {
-		verbose += strlen(argv[1]) - 1;
-		argv++;
-		argc--;
+	for (; argc > 1 && argv[1][0] == '-'; argv++, argc--) {
+		if (!strcmp(argv[1], "-v")) {
+			verbose++;
+		} else if (!strncmp(argv[1], "-vv", 3) &&
+			   strspn(argv[1] + 1, "v") == strlen(argv[1]) - 1) {
+			verbose += strlen(argv[1]) - 1;
+		} else if (!strcmp(argv[1], "-S") && argc > 2) {
+			sock = argv[2];
+			argv++;
+			argc--;
+		} else if (!strcmp(argv[1], "--local")) {
+			local = true;
+		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			return cmd_help(1, argv);
+		} else {
+			pr_warn("xdpha: unknown option '%s' (see 'xdpha help')\n",
+				argv[1]);
+			return XH_EXIT_USAGE;
+		}
 	}
 	xh_log_init(verbose);
 	if (argc < 2) {
 		cmd_help(1, argv);
 		return XH_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return cmd_help(1, argv);
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(verbs[i].name, argv[1]))
-			continue;
-		optind = 0;	/* a fresh getopt scan for the verb */
-		return verbs[i].fn(argc - 1, argv + 1);
+	if (!local && forwarded(argv[1])) {
+		rc = xh_ctl_forward(xh_ctl_path(sock), argc - 1, argv + 1);
+		if (rc >= 0)
+			return rc;
 	}
-	pr_warn("xdpha: unknown verb '%s' (see 'xdpha help')\n", argv[1]);
-	return XH_EXIT_USAGE;
+	return xh_run_verb(argc - 1, argv + 1, true);
 }

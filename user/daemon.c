@@ -1,0 +1,1318 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * daemon.c - `xdpha run`: the controller.
+ *
+ * One thread runs an epoll loop over a signalfd, a timerfd, the BFD
+ * receive sockets and the control socket; BFD transmission has its own
+ * real-time thread (bfd_io.c). The controller turns the configuration into
+ * maps, speaks BFD with every backend, decides membership (hold-down,
+ * drain, active-standby preemption) and reports every change as an event.
+ * The data path never waits for it: a backend whose heartbeat stamps stop
+ * is dead to the XDP program at its detection time; the controller then
+ * reconciles (state down, tables rebuilt, event, hook).
+ *
+ * SIGHUP reloads the file (a bad file changes nothing); SIGTERM stops the
+ * controller and leaves the data plane attached and pinned: a restarted
+ * controller adopts programs, maps and BFD sessions without a flap.
+ */
+#define _GNU_SOURCE	/* accept4, struct ucred */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+#include "config.h"
+#include "bfd_io.h"
+#include "events.h"
+#include "svc.h"
+#include "neigh.h"
+#include "log.h"
+#include "ctl.h"
+
+#define MAX_DEVS	8
+#define MAX_BKS		1024
+#define MAX_CLIENTS	16
+
+struct sess;
+
+/* One backend of one service, as the controller tracks it. */
+struct bk {
+	bool used;
+	int dev;			/* index of daemon.devs */
+	__u32 svc_id, id;		/* map ids */
+	char svc_name[96];
+	char name[INET6_ADDRSTRLEN];
+	__be32 addr[4];
+	__u8 family;
+	__u8 mode;			/* the service's enum xh_svc_mode */
+	__u8 cfg_tier;			/* configured tier */
+	__u8 admin;			/* XH_BK_UP/DRAIN/DOWN, operator's */
+	__u8 written;			/* state last written to the map */
+	__u8 tier_written;
+	bool heartbeat;
+	bool healthy;			/* session Up (or no heartbeat) */
+	bool peer_drain;		/* the member said AdminDown */
+	bool ever_up;			/* healthy at least once */
+	bool standby_hold;		/* active-standby, no preempt: kept
+					 * behind the current active */
+	__u64 healthy_since;
+	__u64 drain_since;
+	char reason[96];		/* why it is down */
+	struct sess *sess;
+};
+
+/* One BFD session per (device, backend address). */
+struct sess {
+	bool used;
+	int dev;
+	struct xh_bfd_peer *peer;
+	__u32 stamp_bk;			/* the backend the data path stamps */
+	bool in_kernel;			/* xh_bfd_v1 entry written */
+	struct xh_bfd_ctl image;	/* what the entry expects */
+};
+
+struct devctx {
+	struct xh_dev d;
+	struct xh_steer_maps m;
+	const struct xh_cfg_iface *cfg;
+};
+
+struct client {
+	int sock;
+	pid_t child;			/* the verb running for it */
+};
+
+struct daemon {
+	struct xh_cfg cfg;
+	const char *cfg_path;
+	struct devctx devs[MAX_DEVS];
+	int n_devs;
+	struct bk bks[MAX_BKS];
+	struct sess sess[MAX_BKS];
+	struct xh_bfd_io io;
+	struct xh_events ev;
+	struct client clients[MAX_CLIENTS];
+	int ep, sfd, tfd, ctl, lock_fd;
+	__u64 tick_ns;
+	bool stop;
+	__u64 started_ns;
+	__u64 rebuilds;
+};
+
+static struct daemon *D;
+
+/* --- backends and their map state -------------------------------------- */
+
+static struct devctx *dev_of(struct daemon *dm, const struct bk *b)
+{
+	return &dm->devs[b->dev];
+}
+
+/* The state the data path should have for b. */
+static __u8 effective(const struct daemon *dm, const struct bk *b, __u64 now)
+{
+	if (b->admin == XH_BK_DOWN)
+		return XH_BK_DOWN;
+	if (!b->healthy)
+		return XH_BK_DOWN;
+	/* Anti-flap: a backend that failed re-enters only after being Up
+	 * for the hold-down time. Its first Up after start is immediate. */
+	if (b->written == XH_BK_DOWN && b->ever_up && b->reason[0] &&
+	    now - b->healthy_since < (__u64)dm->cfg.hold_down_ms * 1000000ULL)
+		return XH_BK_DOWN;
+	if (b->admin == XH_BK_DRAIN || b->peer_drain)
+		return XH_BK_DRAIN;
+	return XH_BK_UP;
+}
+
+/* The tier written for b: its configured one, or behind everyone while
+ * an active-standby backend waits to preempt (or may not). */
+static __u8 tier_of(const struct bk *b)
+{
+	if (b->mode == XH_SVC_ACTIVE_STANDBY && b->standby_hold)
+		return b->cfg_tier + 128 > 255 ? 255 : b->cfg_tier + 128;
+	return b->cfg_tier;
+}
+
+/* Write state and tier of b, rebuild its service. Returns 1 if changed. */
+static int write_bk(struct daemon *dm, struct bk *b, __u8 state)
+{
+	struct devctx *dc = dev_of(dm, b);
+	struct xh_backend e;
+	__u8 tier = tier_of(b);
+
+	if (state == b->written && tier == b->tier_written)
+		return 0;
+	if (xh_dev_lock(&dc->d))
+		return 0;
+	if (!bpf_map_lookup_elem(dc->m.backends, &b->id, &e) &&
+	    e.svc_id == b->svc_id && e.state != XH_BK_FREE) {
+		e.state = state;
+		e.tier = tier;
+		if (!bpf_map_update_elem(dc->m.backends, &b->id, &e, BPF_ANY)) {
+			b->written = state;
+			b->tier_written = tier;
+			xh_service_rebuild(&dc->m, b->svc_id);
+			dm->rebuilds++;
+		}
+	}
+	xh_dev_unlock(&dc->d);
+	return 1;
+}
+
+static const char *state_word(__u8 st)
+{
+	return xh_state_name(st);
+}
+
+/* The live member of an active-standby service: best tier written. */
+static struct bk *active_of(struct daemon *dm, int dev, __u32 svc_id)
+{
+	struct bk *best = NULL;
+	int i;
+
+	for (i = 0; i < MAX_BKS; i++) {
+		struct bk *b = &dm->bks[i];
+
+		if (!b->used || b->dev != dev || b->svc_id != svc_id ||
+		    b->written != XH_BK_UP)
+			continue;
+		if (!best || b->tier_written < best->tier_written)
+			best = b;
+	}
+	return best;
+}
+
+/* Active-standby without preemption: when a backend comes back while
+ * another is active, it waits behind; when the active fails, everyone
+ * returns to the configured order. With preemption, it waits only the
+ * preempt delay. */
+static void standby_policy(struct daemon *dm, struct bk *b, __u64 now)
+{
+	struct bk *act;
+
+	if (b->mode != XH_SVC_ACTIVE_STANDBY)
+		return;
+	act = active_of(dm, b->dev, b->svc_id);
+	if (!act || act == b) {
+		b->standby_hold = false;
+		return;
+	}
+	if (act->cfg_tier < b->cfg_tier) {
+		b->standby_hold = false;	/* it is a standby anyway */
+		return;
+	}
+	if (!dm->cfg.preempt)
+		b->standby_hold = true;
+	else
+		b->standby_hold = now - b->healthy_since <
+				  (__u64)dm->cfg.preempt_delay_ms * 1000000ULL;
+}
+
+/* Bring b's map state in line with what the controller knows. */
+static void reconcile(struct daemon *dm, struct bk *b, __u64 now)
+{
+	struct bk *before = NULL, *after;
+	__u8 old = b->written, st;
+	bool was_hold = b->standby_hold;
+
+	if (b->mode == XH_SVC_ACTIVE_STANDBY)
+		before = active_of(dm, b->dev, b->svc_id);
+	if (b->healthy && b->written != XH_BK_UP)
+		standby_policy(dm, b, now);
+	else if (!b->healthy)
+		b->standby_hold = false;
+	st = effective(dm, b, now);
+	if (!write_bk(dm, b, st) && was_hold == b->standby_hold)
+		return;
+	if (st != old) {
+		if (st == XH_BK_UP)
+			xh_event(&dm->ev, XH_EV_BACKEND_UP, b->svc_name, b->name,
+				 "up", b->standby_hold ? "standby" : "healthy");
+		else if (st == XH_BK_DRAIN)
+			xh_event(&dm->ev, XH_EV_BACKEND_DRAIN, b->svc_name,
+				 b->name, "drain", b->peer_drain ?
+				 "member admin-down" : "operator");
+		else
+			xh_event(&dm->ev, XH_EV_BACKEND_DOWN, b->svc_name,
+				 b->name, "down", b->admin == XH_BK_DOWN ?
+				 "operator" : b->reason[0] ? b->reason :
+				 "no heartbeat yet");
+		if (st == XH_BK_DRAIN)
+			b->drain_since = now;
+	}
+	if (b->mode != XH_SVC_ACTIVE_STANDBY)
+		return;
+	after = active_of(dm, b->dev, b->svc_id);
+	if (after != before) {
+		int i;
+
+		xh_event(&dm->ev, XH_EV_ACTIVE, b->svc_name,
+			 after ? after->name : "", after ? "active" : "none",
+			 before ? before->name : "");
+		/* The active failed: the others return to configured order,
+		 * so the best of them takes over. */
+		if (!after || (before && before->written != XH_BK_UP)) {
+			for (i = 0; i < MAX_BKS; i++) {
+				struct bk *o = &dm->bks[i];
+
+				if (o->used && o->dev == b->dev &&
+				    o->svc_id == b->svc_id && o->standby_hold) {
+					o->standby_hold = false;
+					write_bk(dm, o, o->written);
+				}
+			}
+		}
+	}
+}
+
+/* --- BFD ----------------------------------------------------------------- */
+
+static void sess_kernel(struct daemon *dm, struct sess *s)
+{
+	struct devctx *dc = &dm->devs[s->dev];
+	struct xh_bfd_peer *p = s->peer;
+	struct xh_bfd_sess ks = { .family = p->family, .backend = s->stamp_bk };
+	struct xh_bfd_ctl img;
+	__u32 disc = p->s.local_disc;
+
+	if (!xh_bfd_steady_image(&p->s, &img)) {
+		if (s->in_kernel)
+			bpf_map_delete_elem(dc->m.bfd, &disc);
+		s->in_kernel = false;
+		return;
+	}
+	if (s->in_kernel && !memcmp(&img, &s->image, sizeof(img)))
+		return;
+	memcpy(ks.expect, &img, sizeof(img));
+	memcpy(ks.peer, p->addr, 16);
+	if (!bpf_map_update_elem(dc->m.bfd, &disc, &ks, BPF_ANY)) {
+		s->in_kernel = true;
+		s->image = img;
+	}
+}
+
+/* Set the stamped backend's detection time to the session's. */
+static void stamp_setup(struct daemon *dm, struct sess *s, bool up)
+{
+	struct devctx *dc = &dm->devs[s->dev];
+	struct xh_backend e;
+	__u64 det = up ? xh_bfd_detect_time_ns(&s->peer->s) : 0;
+
+	if (!s->stamp_bk ||
+	    bpf_map_lookup_elem(dc->m.backends, &s->stamp_bk, &e))
+		return;
+	if (e.detect_ns == det)
+		return;
+	e.detect_ns = det;
+	e.last_seen_ns = xh_now_ns();
+	bpf_map_update_elem(dc->m.backends, &s->stamp_bk, &e, BPF_ANY);
+}
+
+static void sess_changed(struct daemon *dm, struct sess *s,
+			 const struct xh_bfd_event *ev)
+{
+	struct xh_bfd_session *bs = &s->peer->s;
+	__u64 now = xh_now_ns();
+	char reason[96], addr[INET6_ADDRSTRLEN];
+	bool up = bs->state == XH_BFD_UP;
+	int i;
+
+	sess_kernel(dm, s);
+	if (ev->timers_changed || ev->state_changed)
+		stamp_setup(dm, s, up);
+	if (!ev->state_changed)
+		return;
+	xh_addr_format(s->peer->addr, s->peer->family, addr, sizeof(addr));
+	if (up)
+		snprintf(reason, sizeof(reason), "session up");
+	else if (bs->remote_state == XH_BFD_ADMIN_DOWN)
+		snprintf(reason, sizeof(reason), "member admin-down");
+	else if (bs->local_diag == XH_BFD_DIAG_NEIGHBOR_DOWN)
+		snprintf(reason, sizeof(reason), "member down: %s",
+			 xh_bfd_diag_name(bs->remote_diag));
+	else
+		snprintf(reason, sizeof(reason), "%s",
+			 xh_bfd_diag_name(bs->local_diag));
+	xh_event(&dm->ev, XH_EV_SESSION, "", addr,
+		 xh_bfd_state_name(bs->state), reason);
+	for (i = 0; i < MAX_BKS; i++) {
+		struct bk *b = &dm->bks[i];
+
+		if (!b->used || b->sess != s)
+			continue;
+		b->peer_drain = !up && bs->remote_state == XH_BFD_ADMIN_DOWN &&
+				b->healthy;
+		if (b->peer_drain) {
+			/* Drained by the member: keep its flows. */
+			reconcile(dm, b, now);
+			continue;
+		}
+		if (up && !b->healthy) {
+			b->healthy = true;
+			b->healthy_since = now;
+			if (b->ever_up && b->reason[0] &&
+			    dm->cfg.hold_down_ms)
+				xh_event(&dm->ev, XH_EV_BACKEND_HOLD,
+					 b->svc_name, b->name, "hold",
+					 "healthy, waiting out hold-down");
+			b->ever_up = b->ever_up || !b->reason[0] ||
+				     !dm->cfg.hold_down_ms;
+		} else if (!up && b->healthy) {
+			b->healthy = false;
+			b->ever_up = true;
+			snprintf(b->reason, sizeof(b->reason), "%s", reason);
+		}
+		reconcile(dm, b, now);
+		if (up && b->written == XH_BK_UP)
+			b->reason[0] = 0;
+	}
+}
+
+static void on_bfd(struct xh_bfd_io *io, struct xh_bfd_peer *p,
+		   const struct xh_bfd_event *ev, void *arg)
+{
+	struct daemon *dm = arg;
+
+	(void)io;
+	if (p->user)
+		sess_changed(dm, p->user, ev);
+}
+
+static struct bfd_cfg_tmp {
+	struct xh_bfd_cfg c;
+} bfd_cfg(const struct xh_cfg *cfg)
+{
+	struct bfd_cfg_tmp t = { {
+		.desired_min_tx_us = cfg->hb_interval_ms * 1000,
+		.required_min_rx_us = cfg->hb_interval_ms * 1000,
+		.slow_tx_us = cfg->slow_start_ms * 1000,
+		.detect_mult = cfg->hb_mult,
+	} };
+
+	return t;
+}
+
+/* A session a previous controller left in the kernel for this peer. */
+static int find_adoptable(struct daemon *dm, int dev, const __be32 addr[4],
+			  __u8 family, __u32 *disc, struct xh_bfd_sess *out)
+{
+	struct devctx *dc = &dm->devs[dev];
+	__u32 k, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(dc->m.bfd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(dc->m.bfd, &k, out))
+			continue;
+		if (out->family == family && !memcmp(out->peer, addr, 16)) {
+			*disc = k;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct sess *sess_get(struct daemon *dm, struct bk *b)
+{
+	struct devctx *dc = dev_of(dm, b);
+	struct bfd_cfg_tmp bc = bfd_cfg(&dm->cfg);
+	struct xh_bfd_sess old;
+	__be32 local[4] = {};
+	struct sess *s = NULL;
+	__u32 disc;
+	int i;
+
+	for (i = 0; i < MAX_BKS; i++) {
+		struct sess *o = &dm->sess[i];
+
+		if (o->used && o->dev == b->dev && o->peer->family == b->family &&
+		    !memcmp(o->peer->addr, b->addr, 16))
+			return o;
+		if (!o->used && !s)
+			s = o;
+	}
+	if (!s)
+		return NULL;
+	if (b->family == XH_FAM_V6) {
+		if (!dc->cfg->have_addr6) {
+			pr_warn("%s: no address6 on %s for a BFD session\n",
+				b->name, dc->d.ifname);
+			return NULL;
+		}
+		memcpy(local, dc->cfg->addr6, 16);
+	} else {
+		local[0] = dc->cfg->addr4;
+	}
+	memset(s, 0, sizeof(*s));
+	s->dev = b->dev;
+	s->stamp_bk = b->id;
+	s->peer = xh_bfd_io_add(&dm->io, b->addr, b->family, local, &bc.c, s);
+	if (!s->peer)
+		return NULL;
+	s->used = true;
+	/* Restarted controller: keep the discriminator the peer knows and
+	 * the Up state the data path is still stamping. */
+	if (!find_adoptable(dm, b->dev, b->addr, b->family, &disc, &old)) {
+		pthread_mutex_lock(&dm->io.lock);
+		s->peer->s.local_disc = disc;
+		pthread_mutex_unlock(&dm->io.lock);
+		xh_bfd_adopt(&s->peer->s, (struct xh_bfd_ctl *)old.expect,
+			     old.rx_last_ns, xh_now_ns());
+		s->in_kernel = true;
+		memcpy(&s->image, old.expect, sizeof(s->image));
+		xh_bfd_io_publish(&dm->io, s->peer);
+		pr_info("bfd: adopted the session with %s (disc %u)\n", b->name,
+			disc);
+	}
+	return s;
+}
+
+/* --- configuration -> maps ------------------------------------------------ */
+
+static int dev_index(struct daemon *dm, const char *name)
+{
+	int i;
+
+	for (i = 0; i < dm->n_devs; i++)
+		if (!strcmp(dm->devs[i].d.ifname, name))
+			return i;
+	return -1;
+}
+
+static int open_devs(struct daemon *dm)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < dm->cfg.n_ifaces && i < MAX_DEVS; i++) {
+		const struct xh_cfg_iface *ci = &dm->cfg.ifaces[i];
+		struct devctx *dc;
+		int k = dev_index(dm, ci->name);
+
+		if (k >= 0) {
+			dm->devs[k].cfg = ci;
+			continue;
+		}
+		dc = &dm->devs[dm->n_devs];
+		err = xh_dev_init(&dc->d, ci->name);
+		if (err) {
+			pr_warn("%s: %s\n", ci->name, err == -ENODEV ?
+				"no such device" : strerror(-err));
+			return err;
+		}
+		if (!xh_dev_attached(&dc->d)) {
+			struct xh_attach_opts o = {
+				.role = ci->role, .mode = ci->mode,
+				.flows = ci->flows, .flows_new = ci->flows_new,
+			};
+
+			err = xh_dev_lock(&dc->d);
+			err = err ?: xh_attach(&dc->d, &o);
+			xh_dev_unlock(&dc->d);
+			if (err)
+				return err;
+			pr_info("%s: attached\n", ci->name);
+		} else {
+			pr_info("%s: adopting the attached program and maps\n",
+				ci->name);
+		}
+		err = xh_maps_open(&dc->d, &dc->m);
+		if (err)
+			return err;
+		dc->cfg = ci;
+		dm->n_devs++;
+	}
+	return 0;
+}
+
+static bool same_service(const struct xh_service *s,
+			 const struct xh_cfg_service *c)
+{
+	return s->fwd == c->fwd && s->mode == c->mode &&
+	       s->table_size == c->table_size &&
+	       (c->fwd != XH_FWD_IPIP ||
+		!memcmp(s->encap_src, c->encap_src, 16));
+}
+
+static struct bk *bk_find(struct daemon *dm, int dev, __u32 svc_id,
+			  const __be32 addr[4])
+{
+	int i;
+
+	for (i = 0; i < MAX_BKS; i++) {
+		struct bk *b = &dm->bks[i];
+
+		if (b->used && b->dev == dev && b->svc_id == svc_id &&
+		    !memcmp(b->addr, addr, 16))
+			return b;
+	}
+	return NULL;
+}
+
+static struct bk *bk_new(struct daemon *dm)
+{
+	int i;
+
+	for (i = 0; i < MAX_BKS; i++)
+		if (!dm->bks[i].used) {
+			memset(&dm->bks[i], 0, sizeof(dm->bks[i]));
+			dm->bks[i].used = true;
+			return &dm->bks[i];
+		}
+	return NULL;
+}
+
+static void sess_put(struct daemon *dm, struct sess *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < MAX_BKS; i++)
+		if (dm->bks[i].used && dm->bks[i].sess == s)
+			return;
+	if (s->in_kernel) {
+		__u32 disc = s->peer->s.local_disc;
+
+		bpf_map_delete_elem(dm->devs[s->dev].m.bfd, &disc);
+	}
+	xh_bfd_io_del(&dm->io, s->peer);
+	s->used = false;
+}
+
+static void bk_drop(struct daemon *dm, struct bk *b)
+{
+	struct sess *s = b->sess;
+
+	b->used = false;
+	b->sess = NULL;
+	sess_put(dm, s);
+}
+
+/* Track a backend of the maps: new ones start down until their session
+ * comes Up, unless they are already up and stamped (a restart). */
+static struct bk *bk_track(struct daemon *dm, int dev, __u32 svc_id,
+			   const char *svc_name, __u8 mode, __u32 id,
+			   const struct xh_backend *e, __u8 cfg_tier,
+			   __u8 admin, bool heartbeat)
+{
+	struct bk *b = bk_find(dm, dev, svc_id, e->addr);
+
+	if (!b) {
+		b = bk_new(dm);
+		if (!b)
+			return NULL;
+		b->dev = dev;
+		b->svc_id = svc_id;
+		memcpy(b->addr, e->addr, 16);
+		b->family = e->family;
+		b->written = e->state;
+		b->tier_written = e->tier;
+		/* Taking over from a running data plane: it is healthy if the
+		 * data path still finds it live. */
+		b->healthy = !heartbeat || xh_backend_live(e, xh_now_ns()) ||
+			     e->state == XH_BK_DRAIN;
+		b->ever_up = b->healthy;
+		b->healthy_since = xh_now_ns();
+	}
+	b->id = id;
+	b->mode = mode;
+	b->cfg_tier = cfg_tier;
+	b->admin = admin;
+	b->heartbeat = heartbeat;
+	snprintf(b->svc_name, sizeof(b->svc_name), "%s", svc_name);
+	xh_addr_format(e->addr, e->family, b->name, sizeof(b->name));
+	if (heartbeat && !b->sess)
+		b->sess = sess_get(dm, b);
+	if (!heartbeat && b->sess) {
+		struct sess *s = b->sess;
+
+		b->sess = NULL;
+		sess_put(dm, s);
+		b->healthy = true;
+	}
+	return b;
+}
+
+/* Make the maps of every device say what the configuration says. */
+static int apply_config(struct daemon *dm)
+{
+	const struct xh_cfg *cfg = &dm->cfg;
+	bool keep[MAX_BKS] = {};
+	unsigned int i, j;
+	int k, err = 0;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct xh_cfg_service *cs = &cfg->services[i];
+		int dev = dev_index(dm, cs->iface);
+		struct devctx *dc;
+		struct xh_service cur;
+		struct xh_svc_cfg sc = {
+			.fwd = cs->fwd, .mode = cs->mode,
+			.table_size = cs->table_size,
+			.encap_family = cs->encap_family,
+		};
+		__u32 svc_id;
+
+		if (dev < 0)
+			continue;
+		dc = &dm->devs[dev];
+		memcpy(sc.encap_src, cs->encap_src, 16);
+		if (xh_dev_lock(&dc->d))
+			return -EIO;
+		if (!xh_service_find(&dc->m, &cs->vip, &svc_id) &&
+		    (bpf_map_lookup_elem(dc->m.services, &svc_id, &cur) ||
+		     !same_service(&cur, cs))) {
+			pr_info("service %s changed: recreated\n", cs->name);
+			xh_service_del(&dc->m, &cs->vip);
+		}
+		if (xh_service_find(&dc->m, &cs->vip, &svc_id)) {
+			err = xh_service_add(&dc->m, &cs->vip, &sc, &svc_id);
+			if (err) {
+				xh_dev_unlock(&dc->d);
+				return err;
+			}
+		}
+		for (j = 0; j < cs->n_backends; j++) {
+			const struct xh_cfg_backend *cb = &cs->backends[j];
+			struct xh_bk_cfg bc = {
+				.family = cb->family, .have_mac = cb->have_mac,
+				.weight = cb->weight, .tier = cb->tier,
+				/* down until BFD says otherwise */
+				.state = cb->heartbeat ? XH_BK_DOWN : cb->state,
+			};
+			struct xh_backend e;
+			struct bk *b;
+			__u32 id;
+			int ifx = dc->d.ifindex;
+
+			memcpy(bc.addr, cb->addr, 16);
+			memcpy(bc.mac, cb->mac, 6);
+			if (cb->via[0]) {
+				ifx = if_nametoindex(cb->via);
+				if (!ifx) {
+					pr_warn("%s: via %s: no such device\n",
+						cs->name, cb->via);
+					continue;
+				}
+				bc.ifindex = ifx;
+			}
+			if (xh_backend_find(&dc->m, svc_id, cb->addr, cb->family,
+					    &id)) {
+				if (!bc.have_mac &&
+				    xh_neigh_resolve(ifx, cb->addr, cb->family,
+						     1000, bc.mac)) {
+					pr_warn("%s: backend %s: MAC unresolvable; "
+						"set mac in the file\n", cs->name,
+						"?");
+					continue;
+				}
+				if (bc.ifindex && bc.ifindex != (__u32)dc->d.ifindex) {
+					struct xh_iface ifc = {};
+
+					xh_dev_mac(bc.ifindex, ifc.mac);
+					bpf_map_update_elem(dc->m.ifaces, &bc.ifindex, &ifc, 0);
+					bpf_map_update_elem(dc->m.tx_ports, &bc.ifindex,
+							    &bc.ifindex, 0);
+				}
+				if (xh_backend_add(&dc->m, svc_id, &bc, &id))
+					continue;
+			} else if (!bpf_map_lookup_elem(dc->m.backends, &id, &e)) {
+				/* weight, tier, MAC from the file */
+				bool ch = e.weight != cb->weight;
+
+				e.weight = cb->weight;
+				if (cb->have_mac) {
+					ch |= memcmp(e.mac, cb->mac, 6) != 0;
+					memcpy(e.mac, cb->mac, 6);
+				}
+				if (ch) {
+					bpf_map_update_elem(dc->m.backends, &id, &e, 0);
+					xh_service_rebuild(&dc->m, svc_id);
+				}
+			}
+			if (bpf_map_lookup_elem(dc->m.backends, &id, &e))
+				continue;
+			b = bk_track(dm, dev, svc_id, cs->name, cs->mode, id, &e,
+				     cb->tier, cb->state, cb->heartbeat);
+			if (b)
+				keep[b - dm->bks] = true;
+		}
+		/* Backends the file no longer names */
+		for (k = 0; k < MAX_BKS; k++) {
+			struct bk *b = &dm->bks[k];
+
+			if (b->used && b->dev == dev && b->svc_id == svc_id &&
+			    !keep[k]) {
+				xh_backend_del(&dc->m, svc_id, b->id);
+				bk_drop(dm, b);
+			}
+		}
+		{
+			struct xh_backend e;
+			__u32 id;
+
+			for (id = 1; id < XH_MAX_BACKENDS; id++) {
+				struct bk *b;
+
+				if (bpf_map_lookup_elem(dc->m.backends, &id, &e))
+					break;
+				if (e.state == XH_BK_FREE || e.svc_id != svc_id)
+					continue;
+				b = bk_find(dm, dev, svc_id, e.addr);
+				if (!b || !keep[b - dm->bks])
+					xh_backend_del(&dc->m, svc_id, id);
+			}
+		}
+		xh_dev_unlock(&dc->d);
+	}
+	/* Services the file no longer names */
+	for (k = 0; k < dm->n_devs; k++) {
+		struct devctx *dc = &dm->devs[k];
+		struct xh_svc_spec sp;
+		__u32 id;
+
+		for (id = 1; id < XH_MAX_SERVICES; id++) {
+			bool named = false;
+
+			if (xh_service_spec(&dc->m, id, &sp))
+				continue;
+			for (i = 0; i < cfg->n_services; i++)
+				if (!memcmp(&cfg->services[i].vip, &sp, sizeof(sp)) &&
+				    !strcmp(cfg->services[i].iface, dc->d.ifname))
+					named = true;
+			if (named)
+				continue;
+			if (xh_dev_lock(&dc->d))
+				continue;
+			xh_service_del(&dc->m, &sp);
+			xh_dev_unlock(&dc->d);
+			for (j = 0; j < MAX_BKS; j++)
+				if (dm->bks[j].used && dm->bks[j].dev == k &&
+				    dm->bks[j].svc_id == id)
+					bk_drop(dm, &dm->bks[j]);
+		}
+	}
+	for (k = 0; k < MAX_BKS; k++)
+		if (dm->bks[k].used)
+			reconcile(dm, &dm->bks[k], xh_now_ns());
+	return err;
+}
+
+/* After an operator's verb: adopt what it changed in the maps. A state
+ * different from what we wrote is the operator's admin state; backends
+ * it added are tracked (with a session if given a detection time). */
+static void resync(struct daemon *dm)
+{
+	bool seen[MAX_BKS] = {};
+	int k, i;
+
+	for (k = 0; k < dm->n_devs; k++) {
+		struct devctx *dc = &dm->devs[k];
+		struct xh_svc_spec sp;
+		struct xh_service svc;
+		struct xh_backend e;
+		char name[96];
+		__u32 id;
+
+		for (id = 1; id < XH_MAX_BACKENDS; id++) {
+			struct bk *b;
+
+			if (bpf_map_lookup_elem(dc->m.backends, &id, &e))
+				break;
+			if (e.state == XH_BK_FREE ||
+			    bpf_map_lookup_elem(dc->m.services, &e.svc_id, &svc) ||
+			    xh_service_spec(&dc->m, e.svc_id, &sp))
+				continue;
+			b = bk_find(dm, k, e.svc_id, e.addr);
+			if (b && b->id == id) {
+				seen[b - dm->bks] = true;
+				if (e.state != b->written) {
+					b->admin = e.state;
+					b->written = e.state;
+					pr_info("%s %s: operator set %s\n",
+						b->svc_name, b->name,
+						state_word(e.state));
+					reconcile(dm, b, xh_now_ns());
+				}
+				continue;
+			}
+			xh_svc_format(&sp, name, sizeof(name));
+			b = bk_track(dm, k, e.svc_id, name, svc.mode, id, &e,
+				     e.tier, e.state, e.detect_ns != 0);
+			if (b) {
+				seen[b - dm->bks] = true;
+				pr_info("%s %s: added by the operator\n", name,
+					b->name);
+			}
+		}
+	}
+	for (i = 0; i < MAX_BKS; i++)
+		if (dm->bks[i].used && !seen[i]) {
+			pr_info("%s %s: removed by the operator\n",
+				dm->bks[i].svc_name, dm->bks[i].name);
+			bk_drop(dm, &dm->bks[i]);
+		}
+}
+
+/* --- the tick: detection, hold-down, drain timeout, hook ---------------- */
+
+static void tick(struct daemon *dm)
+{
+	__u64 now = xh_now_ns();
+	struct xh_bfd_event ev;
+	int i;
+
+	for (i = 0; i < MAX_BKS; i++) {
+		struct sess *s = &dm->sess[i];
+		struct xh_bfd_sess ks;
+		__u32 disc;
+
+		if (!s->used)
+			continue;
+		disc = s->peer->s.local_disc;
+		/* Steady packets never reach us: the data path's stamp is
+		 * the session's last reception. */
+		if (s->in_kernel &&
+		    !bpf_map_lookup_elem(dm->devs[s->dev].m.bfd, &disc, &ks))
+			xh_bfd_touch(&s->peer->s, ks.rx_last_ns);
+		if (xh_bfd_check_timeout(&s->peer->s, now, &ev) > 0) {
+			xh_bfd_io_publish(&dm->io, s->peer);
+			sess_changed(dm, s, &ev);
+		}
+	}
+	for (i = 0; i < MAX_BKS; i++) {
+		struct bk *b = &dm->bks[i];
+
+		if (!b->used)
+			continue;
+		if (b->healthy && (b->written == XH_BK_DOWN || b->standby_hold))
+			reconcile(dm, b, now);
+		if (b->written == XH_BK_DRAIN && dm->cfg.drain_timeout_ms &&
+		    b->admin == XH_BK_DRAIN &&
+		    now - b->drain_since > (__u64)dm->cfg.drain_timeout_ms * 1000000ULL) {
+			b->admin = XH_BK_DOWN;
+			snprintf(b->reason, sizeof(b->reason), "drain timeout");
+			reconcile(dm, b, now);
+		}
+	}
+	xh_events_pump(&dm->ev, now);
+}
+
+/* --- control socket -------------------------------------------------------- */
+
+static int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0700);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	/* root-only: the mode keeps others from connecting, SO_PEERCRED
+	 * checks who did. */
+	umask(077);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    listen(fd, 8)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void ctl_accept(struct daemon *dm)
+{
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd, i;
+
+	while ((fd = accept4(dm->ctl, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
+		    cr.uid != 0) {
+			dprintf(fd, "E xdpha: the control socket is for root only\n");
+			close(fd);
+			continue;
+		}
+		for (i = 0; i < MAX_CLIENTS; i++)
+			if (!dm->clients[i].sock)
+				break;
+		if (i == MAX_CLIENTS) {
+			dprintf(fd, "E xdpha: controller busy\n");
+			close(fd);
+			continue;
+		}
+		dm->clients[i].sock = fd;
+		dm->clients[i].child = 0;
+		ee.data.u64 = 1000 + i;
+		epoll_ctl(dm->ep, EPOLL_CTL_ADD, fd, &ee);
+	}
+}
+
+static int run_verb_local(int argc, char **argv);
+
+static void client_close(struct daemon *dm, int i)
+{
+	epoll_ctl(dm->ep, EPOLL_CTL_DEL, dm->clients[i].sock, NULL);
+	close(dm->clients[i].sock);
+	dm->clients[i].sock = 0;
+	dm->clients[i].child = 0;
+}
+
+static void ctl_request(struct daemon *dm, int i)
+{
+	struct client *c = &dm->clients[i];
+	char *argv[64];
+	int argc, fds[2], j;
+	pid_t pid;
+	char buf[XH_CTL_MAX];
+	ssize_t n;
+
+	if (c->child)
+		return;		/* EOF while a verb runs: handled at exit */
+	n = xh_ctl_recv(c->sock, buf, sizeof(buf), fds);
+	if (n <= 0) {
+		client_close(dm, i);
+		return;
+	}
+	argc = xh_ctl_split(buf, n, argv, 63);
+	if (argc < 1) {
+		client_close(dm, i);
+		goto closefds;
+	}
+	if (!strcmp(argv[0], "events")) {
+		/* The connection becomes a subscription: one JSON line per
+		 * event, until the client goes away. */
+		epoll_ctl(dm->ep, EPOLL_CTL_DEL, c->sock, NULL);
+		fcntl(c->sock, F_SETFL, fcntl(c->sock, F_GETFL) | O_NONBLOCK);
+		if (dprintf(c->sock, "OK\n") < 0 ||
+		    xh_events_subscribe(&dm->ev, c->sock)) {
+			close(c->sock);
+		}
+		c->sock = 0;
+		goto closefds;
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (fds[0] >= 0)
+			dup2(fds[0], 1);
+		if (fds[1] >= 0)
+			dup2(fds[1], 2);
+		_exit(run_verb_local(argc, argv));
+	}
+	if (pid < 0) {
+		dprintf(c->sock, "X 1\n");
+		client_close(dm, i);
+	} else {
+		c->child = pid;
+	}
+closefds:
+	for (j = 0; j < 2; j++)
+		if (fds[j] >= 0)
+			close(fds[j]);
+}
+
+static void reap(struct daemon *dm)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (xh_events_reaped(&dm->ev, pid, status))
+			continue;
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			if (dm->clients[i].child != pid)
+				continue;
+			dprintf(dm->clients[i].sock, "X %d\n",
+				WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+			client_close(dm, i);
+			resync(dm);
+		}
+	}
+	xh_events_pump(&dm->ev, xh_now_ns());
+}
+
+/* --- reload, main loop ----------------------------------------------------- */
+
+static void reload(struct daemon *dm)
+{
+	struct xh_cfg fresh = {};
+	char err[512];
+	int i;
+
+	if (xh_config_load(dm->cfg_path, &fresh, err, sizeof(err))) {
+		pr_warn("reload refused, the running configuration stays: %s\n",
+			err);
+		xh_event(&dm->ev, XH_EV_CONFIG, "", "", "refused", err);
+		return;
+	}
+	xh_config_free(&dm->cfg);
+	dm->cfg = fresh;
+	xh_log_level = dm->cfg.log_level;
+	dm->ev.prog = dm->cfg.notify_prog;
+	dm->ev.args = dm->cfg.notify_args;
+	dm->ev.timeout_ms = dm->cfg.notify_timeout_ms;
+	if (open_devs(dm))
+		pr_warn("reload: an interface could not be opened\n");
+	for (i = 0; i < MAX_BKS; i++) {
+		struct sess *s = &dm->sess[i];
+		struct xh_bfd_event ev;
+
+		if (!s->used)
+			continue;
+		xh_bfd_set_timers(&s->peer->s, dm->cfg.hb_interval_ms * 1000,
+				  dm->cfg.hb_interval_ms * 1000, &ev);
+		xh_bfd_io_publish(&dm->io, s->peer);
+	}
+	apply_config(dm);
+	xh_event(&dm->ev, XH_EV_CONFIG, "", "", "loaded", dm->cfg_path);
+}
+
+static int setup(struct daemon *dm)
+{
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct itimerspec its = {};
+	char lock[sizeof(dm->cfg.socket) + 8];
+	sigset_t ss;
+	int err;
+
+	/* Blocked before any thread exists, so that every thread inherits
+	 * the mask and the signals reach the signalfd, not a thread. */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(lock, sizeof(lock), "%s.lock", dm->cfg.socket);
+	dm->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (dm->lock_fd < 0 || flock(dm->lock_fd, LOCK_EX | LOCK_NB)) {
+		pr_warn("another controller runs with socket %s\n",
+			dm->cfg.socket);
+		return -EBUSY;
+	}
+	err = xh_bpffs_ensure();
+	err = err ?: open_devs(dm);
+	if (err)
+		return err;
+	/* Locked memory: no page fault delays a heartbeat. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		pr_info("mlockall: %s (continuing)\n", strerror(errno));
+	err = xh_bfd_io_init(&dm->io, 50);
+	if (err)
+		return err;
+	err = apply_config(dm);
+	if (err)
+		pr_warn("applying %s: %s (continuing with what applied)\n",
+			dm->cfg_path, strerror(-err));
+
+	dm->sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	dm->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	/* Checks at a quarter of the heartbeat interval, at least 1 ms. */
+	dm->tick_ns = (__u64)dm->cfg.hb_interval_ms * 250000ULL;
+	if (dm->tick_ns < 1000000)
+		dm->tick_ns = 1000000;
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = dm->tick_ns % 1000000000;
+	its.it_value.tv_sec = its.it_interval.tv_sec = dm->tick_ns / 1000000000;
+	timerfd_settime(dm->tfd, 0, &its, NULL);
+	dm->ctl = ctl_listen(dm->cfg.socket);
+	if (dm->ctl < 0) {
+		pr_warn("control socket %s: %s\n", dm->cfg.socket,
+			strerror(-dm->ctl));
+		return dm->ctl;
+	}
+	dm->ep = epoll_create1(EPOLL_CLOEXEC);
+	ee.data.u64 = 1;
+	epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->sfd, &ee);
+	ee.data.u64 = 2;
+	epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->tfd, &ee);
+	ee.data.u64 = 3;
+	epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->io.rx4, &ee);
+	if (dm->io.rx6 >= 0) {
+		ee.data.u64 = 4;
+		epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->io.rx6, &ee);
+	}
+	ee.data.u64 = 5;
+	epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->ctl, &ee);
+	return 0;
+}
+
+static void on_signal(struct daemon *dm)
+{
+	struct signalfd_siginfo si;
+
+	while (read(dm->sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			dm->stop = true;
+			break;
+		case SIGHUP:
+			pr_info("SIGHUP: reloading %s\n", dm->cfg_path);
+			reload(dm);
+			break;
+		case SIGCHLD:
+			reap(dm);
+			break;
+		}
+	}
+}
+
+static int loop(struct daemon *dm)
+{
+	struct epoll_event evs[32];
+	__u64 exp;
+	int n, i;
+
+	while (!dm->stop) {
+		n = epoll_wait(dm->ep, evs, 32, -1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			__u64 k = evs[i].data.u64;
+
+			if (k == 1)
+				on_signal(dm);
+			else if (k == 2) {
+				if (read(dm->tfd, &exp, sizeof(exp)) > 0)
+					tick(dm);
+			} else if (k == 3)
+				xh_bfd_io_recv(&dm->io, dm->io.rx4, on_bfd, dm);
+			else if (k == 4)
+				xh_bfd_io_recv(&dm->io, dm->io.rx6, on_bfd, dm);
+			else if (k == 5)
+				ctl_accept(dm);
+			else if (k >= 1000 && k < 1000 + MAX_CLIENTS)
+				ctl_request(dm, k - 1000);
+		}
+	}
+	return 0;
+}
+
+/* --- the verb ---------------------------------------------------------------- */
+
+static int usage_run(FILE *f)
+{
+	fprintf(f,
+"usage: xdpha run -c FILE [--check]\n"
+"  Run the controller in the foreground: attach the interfaces of FILE,\n"
+"  keep services and backends as FILE says, speak BFD with every backend,\n"
+"  move traffic off failed ones, serve the CLI on the control socket.\n"
+"  Logs go to stderr. SIGHUP reloads FILE (a bad file changes nothing);\n"
+"  SIGTERM stops the controller and leaves the data plane running.\n"
+"  --check   only parse FILE and report its first error\n");
+	return f == stderr ? XH_EXIT_USAGE : XH_EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct daemon *dm;
+	bool check = false;
+	char err[512];
+	int c, rc = XH_EXIT_ERR, i;
+	const char *path = NULL;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 'k')
+			check = true;
+		else
+			return usage_run(c == 'h' ? stdout : stderr);
+	}
+	if (!path || optind != argc)
+		return usage_run(stderr);
+	dm = calloc(1, sizeof(*dm));
+	if (!dm)
+		return XH_EXIT_ERR;
+	D = dm;
+	dm->cfg_path = path;
+	dm->ctl = dm->sfd = dm->tfd = dm->ep = dm->lock_fd = -1;
+	dm->io.rx4 = dm->io.rx6 = -1;
+	if (xh_config_load(path, &dm->cfg, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		free(dm);
+		return XH_EXIT_ERR;
+	}
+	if (check) {
+		printf("%s: OK\n", path);
+		xh_config_free(&dm->cfg);
+		free(dm);
+		return XH_EXIT_OK;
+	}
+	if (xh_log_level < dm->cfg.log_level)
+		xh_log_level = dm->cfg.log_level;
+	xh_events_init(&dm->ev);
+	dm->ev.prog = dm->cfg.notify_prog;
+	dm->ev.args = dm->cfg.notify_args;
+	dm->ev.timeout_ms = dm->cfg.notify_timeout_ms;
+	dm->started_ns = xh_now_ns();
+	if (setup(dm))
+		goto out;
+	xh_event(&dm->ev, XH_EV_CONTROLLER, "", "", "running", path);
+	pr_info("controller running: %s, socket %s, heartbeat %u ms x %u\n",
+		path, dm->cfg.socket, dm->cfg.hb_interval_ms, dm->cfg.hb_mult);
+	if (!loop(dm))
+		rc = XH_EXIT_OK;
+	xh_event(&dm->ev, XH_EV_CONTROLLER, "", "", "stopping",
+		 "data plane left attached");
+	pr_info("stopping; the data plane stays attached and pinned\n");
+out:
+	xh_bfd_io_fini(&dm->io);
+	for (i = 0; i < dm->n_devs; i++)
+		xh_maps_close(&dm->devs[i].m);
+	if (dm->ctl >= 0) {
+		close(dm->ctl);
+		unlink(dm->cfg.socket);
+	}
+	xh_config_free(&dm->cfg);
+	free(dm);
+	return rc;
+}
+
+/* The control socket runs verbs in a child; this is their table. */
+static int run_verb_local(int argc, char **argv)
+{
+	optind = 0;
+	return xh_run_verb(argc, argv, true);
+}
