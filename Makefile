@@ -56,6 +56,7 @@ all: check-deps $(BPF_OBJS) $(SKELS) $(LIB) $(BUILD)/xdpha $(BUILD)/selftests/te
 help:
 	@echo 'make            build BPF objects, skeletons, tools and tests into $(BUILD)/'
 	@echo 'make test       build and run every test; ends with "N passed, N failed"'
+	@echo 'make demo       failures injected into a topology in namespaces, and a report'
 	@echo 'make bench      run the benchmarks, write bench/results.json'
 	@echo 'make deps       install missing Debian packages (root)'
 	@echo 'make clean      remove $(BUILD)/'
@@ -111,6 +112,9 @@ $(BUILD)/bench/%: bench/%.c $(SKELS) $(LIB) $(HDRS) | $(BUILD)/bench
 
 test: all
 	$(Q)BUILD=$(BUILD) scripts/run-tests.sh
+
+demo: all
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
 
 bench: all
 	$(Q)BUILD=$(BUILD) scripts/run-bench.sh

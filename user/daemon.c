@@ -349,8 +349,12 @@ static void sess_changed(struct daemon *dm, struct sess *s,
 	else
 		snprintf(reason, sizeof(reason), "%s",
 			 xh_bfd_diag_name(bs->local_diag));
-	xh_event(&dm->ev, XH_EV_SESSION, "", addr,
-		 xh_bfd_state_name(bs->state), reason);
+	/* Down <-> Init churn of a session that cannot come Up (a one-way
+	 * failure) is one event, not one per interval. */
+	if (up || ev->old_state == XH_BFD_UP ||
+	    (bs->state == XH_BFD_DOWN && ev->old_state != XH_BFD_INIT))
+		xh_event(&dm->ev, XH_EV_SESSION, "", addr,
+			 xh_bfd_state_name(bs->state), reason);
 	for (i = 0; i < MAX_BKS; i++) {
 		struct bk *b = &dm->bks[i];
 
@@ -873,11 +877,20 @@ static void resync(struct daemon *dm)
 
 /* --- the tick: detection, hold-down, drain timeout, hook ---------------- */
 
+static void on_bfd(struct xh_bfd_io *io, struct xh_bfd_peer *p,
+		   const struct xh_bfd_event *ev, void *arg);
+
 static void tick(struct daemon *dm)
 {
-	__u64 now = xh_now_ns();
+	__u64 now;
 	struct xh_bfd_event ev;
 	int i;
+
+	/* What arrived while the loop was busy counts before the timers. */
+	xh_bfd_io_recv(&dm->io, dm->io.rx4, on_bfd, dm);
+	if (dm->io.rx6 >= 0)
+		xh_bfd_io_recv(&dm->io, dm->io.rx6, on_bfd, dm);
+	now = xh_now_ns();
 
 	for (i = 0; i < MAX_BKS; i++) {
 		struct sess *s = &dm->sess[i];
@@ -1021,9 +1034,11 @@ static void ctl_request(struct daemon *dm, int i)
 		c->sock = 0;
 		goto closefds;
 	}
+	fflush(NULL);		/* nothing of ours is duplicated in the child */
 	pid = fork();
 	if (pid == 0) {
 		sigset_t none;
+		int rc;
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -1031,7 +1046,9 @@ static void ctl_request(struct daemon *dm, int i)
 			dup2(fds[0], 1);
 		if (fds[1] >= 0)
 			dup2(fds[1], 2);
-		_exit(run_verb_local(argc, argv));
+		rc = run_verb_local(argc, argv);
+		fflush(NULL);
+		_exit(rc);
 	}
 	if (pid < 0) {
 		dprintf(c->sock, "X 1\n");

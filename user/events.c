@@ -118,7 +118,11 @@ void xh_event(struct xh_events *e, enum xh_ev_type t, const char *service,
 			e->subs[i] = -1;
 		}
 	}
-	if (!e->prog || !e->prog[0] || t == XH_EV_CONTROLLER)
+	/* The hook is for membership: what a VNFM acts on. Session state
+	 * churn (a one-way path failure flips Down/Init every interval) is
+	 * in the stream and the log, not in the hook. */
+	if (!e->prog || !e->prog[0] || t == XH_EV_CONTROLLER ||
+	    t == XH_EV_SESSION)
 		return;
 	if (e->q_len == XH_EV_QUEUE) {
 		e->hook_dropped++;

@@ -185,11 +185,20 @@ static void tcp_done(struct member *mb, bool timeout)
 		   "tcp connect failed");
 }
 
+static void on_rx(struct xh_bfd_io *io, struct xh_bfd_peer *p,
+		  const struct xh_bfd_event *ev, void *arg);
+
 static void member_tick(struct member *mb)
 {
-	__u64 now = now_ns();
+	__u64 now;
 	struct xh_bfd_event ev;
 
+	/* Packets that arrived while this thread was not running count
+	 * before the timer: a stalled thread must not declare its peer
+	 * dead for its own lateness. */
+	xh_bfd_io_recv(&mb->io, mb->peer->family == XH_FAM_V6 ? mb->io.rx6 :
+		       mb->io.rx4, on_rx, mb);
+	now = now_ns();
 	if (xh_bfd_check_timeout(&mb->peer->s, now, &ev) > 0) {
 		xh_bfd_io_publish(&mb->io, mb->peer);
 		pr_warn("session Down: %s\n", xh_bfd_diag_name(ev.diag));
