@@ -18,6 +18,8 @@ PKGS=(
 	iproute2 ethtool nftables	# test topologies, fault injection
 	iputils-ping util-linux		# ping, nsenter
 	jq				# JSON checks in shell tests
+	frr				# bfdd: BFD interoperability test
+	keepalived			# VRRP baseline of the failover benchmark
 )
 
 missing=()

@@ -206,6 +206,28 @@ static void unpin_all(const struct xh_dev *d)
 	}
 }
 
+/* Pins whose link is attached to no device, or to another ifindex: the
+ * device they were made for is gone (ip netns del without detach). */
+static bool stale_pins(const struct xh_dev *d)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	char p[PATH_MAX];
+	int fd;
+	bool stale = false;
+
+	if (path_of(p, sizeof(p), d, "link"))
+		return false;
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &li, &len) &&
+	    li.xdp.ifindex != (__u32)d->ifindex)
+		stale = true;
+	close(fd);
+	return stale;
+}
+
 static const char *mode_hint(enum xh_mode mode)
 {
 	return mode == XH_MODE_NATIVE ? "; try --mode generic" : "";
@@ -223,6 +245,13 @@ int xh_attach(struct xh_dev *d, const struct xh_attach_opts *o)
 	if (o->role != XH_ROLE_STEER) {
 		pr_warn("the member program is not part of this build yet\n");
 		return -EOPNOTSUPP;
+	}
+	if (xh_dev_attached(d) && stale_pins(d)) {
+		pr_warn("%s: removing stale pins of an earlier device of this "
+			"name (its link no longer points at %s)\n", d->ifname,
+			d->ifname);
+		unpin_all(d);
+		mkdir_p(d->dir);
 	}
 	if (xh_dev_attached(d)) {
 		pr_warn("%s: xdpha is already attached (see 'xdpha status %s'; "

@@ -92,6 +92,12 @@ void xh_cli_close(struct xh_dev *d, struct xh_steer_maps *m)
 
 void xh_json_print(struct json_object *o)
 {
+	static bool fmt;
+
+	/* ms and rates to the microsecond / a thousandth, not 17 digits */
+	if (!fmt)
+		fmt = !json_c_set_serialization_double_format("%.3f",
+							     JSON_C_OPTION_GLOBAL);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -185,8 +191,11 @@ static int cmd_attach(int argc, char **argv)
 	if (!err)
 		err = xh_attach(&d, &o);
 	xh_dev_unlock(&d);
-	if (err)
+	if (err) {
+		/* The lock made the directory; a failed attach leaves none. */
+		rmdir(d.dir);
 		return XH_EXIT_ERR;
+	}
 	printf("%s: xdpha steer attached (%s mode), pinned at %s\n", d.ifname,
 	       o.mode == XH_MODE_NATIVE ? "native" : "generic", d.dir);
 	return XH_EXIT_OK;

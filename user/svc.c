@@ -365,13 +365,15 @@ int xh_service_del(const struct xh_steer_maps *m, const struct xh_svc_spec *s)
 	 * packets of this VIP there. */
 	err = purge_flows(m->flows, id);
 	err = err ?: purge_flows(m->flown, id);
-	/* Another service of the address may take over the wildcard. */
-	if (s->port) {
+	/* Another service of the address takes over the wildcard, whether
+	 * the deleted one owned it as FRAG_ONLY or as a port-0 service. */
+	{
 		struct xh_vip_key w;
 
 		vip_key(s, 0, &w);
 		prev = NULL;
-		while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		while (bpf_map_lookup_elem(m->vips, &w, &v) &&
+		       !bpf_map_get_next_key(m->vips, prev, &next)) {
 			k = next;
 			prev = &k;
 			if (!k.port || k.proto != w.proto ||
@@ -380,7 +382,6 @@ int xh_service_del(const struct xh_steer_maps *m, const struct xh_svc_spec *s)
 				continue;
 			v.flags = XH_VIP_F_FRAG_ONLY;
 			bpf_map_update_elem(m->vips, &w, &v, BPF_NOEXIST);
-			break;
 		}
 	}
 	return err;
