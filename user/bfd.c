@@ -386,6 +386,9 @@ void xh_bfd_adopt(struct xh_bfd_session *s, const struct xh_bfd_ctl *img,
 	s->last_rx_ns = last_rx;
 	s->detect_running = true;
 	s->changed_ns = now;
+	/* The peer may still hold the timers the previous controller left
+	 * it (a graceful stop slows them down): a Poll makes it take ours. */
+	s->poll = true;
 }
 
 void xh_bfd_set_fault(struct xh_bfd_session *s, __u8 diag, __u64 now,

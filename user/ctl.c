@@ -87,8 +87,15 @@ int xh_ctl_forward(const char *path, int argc, char **argv)
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = errno;
+
 		close(fd);
-		return -1;
+		if (err == EACCES || err == EPERM) {
+			fprintf(stderr, "xdpha: the controller's socket %s is "
+				"root's: %s\n", path, strerror(err));
+			return 1;
+		}
+		return -1;	/* no controller: act locally */
 	}
 	for (i = 0; i < argc; i++) {
 		size_t l = strlen(argv[i]) + 1;

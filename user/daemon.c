@@ -47,6 +47,10 @@
 #define MAX_DEVS	8
 #define MAX_BKS		1024
 #define MAX_CLIENTS	16
+/* A stopping controller tells its peers to expect it only every this many
+ * ms (a BFD poll sequence): their detection time becomes multiplier x
+ * this, long enough for a restart that adopts the sessions. */
+#define RESTART_GRACE_MS	3000
 
 struct sess;
 
@@ -1240,6 +1244,41 @@ static int loop(struct daemon *dm)
 	return 0;
 }
 
+/* Before exiting: slow our advertised transmit interval through a poll
+ * sequence, so that peers keep their sessions (and the data path its
+ * stamps) Up while a new controller starts and adopts them. */
+static void graceful_stop(struct daemon *dm)
+{
+	struct xh_bfd_event ev;
+	__u64 until = xh_now_ns() + 300000000ULL;
+	int i, n = 0, pending;
+
+	for (i = 0; i < MAX_BKS; i++) {
+		struct sess *s = &dm->sess[i];
+
+		if (!s->used || s->peer->s.state != XH_BFD_UP)
+			continue;
+		xh_bfd_set_timers(&s->peer->s, RESTART_GRACE_MS * 1000,
+				  dm->cfg.hb_interval_ms * 1000, &ev);
+		xh_bfd_io_publish(&dm->io, s->peer);
+		xh_bfd_io_send_now(&dm->io, s->peer, false);
+		n++;
+	}
+	do {
+		usleep(1000);
+		xh_bfd_io_recv(&dm->io, dm->io.rx4, NULL, NULL);
+		if (dm->io.rx6 >= 0)
+			xh_bfd_io_recv(&dm->io, dm->io.rx6, NULL, NULL);
+		for (i = 0, pending = 0; i < MAX_BKS; i++)
+			if (dm->sess[i].used && dm->sess[i].peer->s.poll)
+				pending++;
+	} while (pending && xh_now_ns() < until);
+	if (n)
+		pr_info("told %d peers to expect us every %u ms (%d did not "
+			"confirm): a restart within that keeps their sessions\n",
+			n, RESTART_GRACE_MS, pending);
+}
+
 /* --- the verb ---------------------------------------------------------------- */
 
 static int usage_run(FILE *f)
@@ -1311,6 +1350,7 @@ int cmd_run(int argc, char **argv)
 		path, dm->cfg.socket, dm->cfg.hb_interval_ms, dm->cfg.hb_mult);
 	if (!loop(dm))
 		rc = XH_EXIT_OK;
+	graceful_stop(dm);
 	xh_event(&dm->ev, XH_EV_CONTROLLER, "", "", "stopping",
 		 "data plane left attached");
 	pr_info("stopping; the data plane stays attached and pinned\n");

@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# frr_bfd.sh - BFD interoperability: FRR's bfdd as the backend's peer.
+#
+# Client, steering node running the controller (xdpha run) and one backend
+# b1 (scripts/topo.sh). On b1 there is no xdpha member: FRR's bfdd runs
+# standalone (no zebra) with a static peer toward the steering node, its
+# config, pid file, vty and control sockets in the run's temp dir; the
+# host's /etc/frr and frr service are never touched. Asserted:
+#   1  the session comes Up (status says live, a session/up event), and
+#      bfdd sees it Up as well (vtysh against its own vty socket)
+#   2  the steering XDP program consumes the steady-state BFD packets in
+#      the kernel (counter drop_bfd grows)
+#   3  bfdd killed (SIGKILL): backend_down within 1 s, status live false
+#   4  bfdd restarted: backend_hold, then backend_up after hold_down_ms
+# Exit 0 pass, 1 fail, 4 skip (no root, outside CI).
+set -u
+. "$(dirname "$0")/../../scripts/topo.sh"
+
+BFDD=${BFDD:-/usr/lib/frr/bfdd}
+VTYSH=${VTYSH:-vtysh}
+IV=10		# interval, ms (bfdd 8.4 accepts 10 ms at least)
+MULT=5
+HOLD=500	# hold-down, ms
+SLOW=1000	# slow start, ms (RFC 5880 default)
+PORT=7000
+BK=$NET4.11
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+topo_init "xhf$$-"
+[ -x "$BFDD" ] || die "$BFDD not found (install frr: scripts/deps.sh)"
+command -v jq >/dev/null || die "jq not found"
+
+log "building the topology (client, steering node, 1 backend)"
+topo_l2 1
+
+# --- bfdd on b1 ------------------------------------------------------------
+# bfdd drops privileges to its user, and its vty socket must belong to the
+# frrvty group that user is in (root is not): run it as frr, in a dir of
+# its own that frr can reach (the temp dir is 0700: traverse only).
+FRR_USER=frr FRR_GROUP=frr
+id "$FRR_USER" >/dev/null 2>&1 || die "no user $FRR_USER (the frr package creates it)"
+FRR=$XH_TMP/frr
+mkdir -p "$FRR"
+chmod 711 "$XH_TMP"
+cat > "$FRR/bfdd.conf" <<EOF
+bfd
+ peer $NET4.2 local-address $BK
+  receive-interval $IV
+  transmit-interval $IV
+  detect-multiplier $MULT
+ !
+!
+EOF
+chown -R "$FRR_USER:$FRR_GROUP" "$FRR"
+
+BFDD_PID=
+start_bfdd() {
+	rm -f "$FRR/bfdd.pid" "$FRR/bfdd.vty" "$FRR/bfdd.sock"
+	# -z: a zebra socket that never exists, so bfdd never reaches a
+	# system zebra (it runs fine without one; peers are static).
+	ns_bg b1 "$BFDD" -f "$FRR/bfdd.conf" -i "$FRR/bfdd.pid" \
+		--vty_socket "$FRR" --bfdctl "$FRR/bfdd.sock" \
+		-z "$FRR/zserv.api" -u "$FRR_USER" -g "$FRR_GROUP" \
+		--log stdout --log-level info >>"$FRR/bfdd.log" 2>&1
+	BFDD_PID=$!
+	# its SIGKILL below is on purpose: no "Killed" from the shell (the
+	# cleanup trap still kills it by pid)
+	disown "$BFDD_PID"
+	wait_file "$FRR/bfdd.pid" 5 ||
+		die "bfdd did not start: $(cat "$FRR/bfdd.log")"
+	# the listening socket exists once the config is read
+	local i
+	for i in $(seq 1 100); do
+		ns b1 ss -Hlun 'sport = :3784' | grep -q . && return 0
+		kill -0 "$BFDD_PID" 2>/dev/null ||
+			die "bfdd exited: $(cat "$FRR/bfdd.log")"
+		sleep 0.05
+	done
+	die "bfdd does not listen on UDP 3784: $(cat "$FRR/bfdd.log")"
+}
+
+bfdd_peers() {
+	"$VTYSH" --vty_socket "$FRR" -c "show bfd peers json" 2>/dev/null
+}
+
+# --- controller --------------------------------------------------------------
+cat > "$XH_TMP/xdpha.conf" <<EOF
+controller: {
+	socket = "$XH_TMP/xdpha.sock";
+	log_level = "info";
+};
+heartbeat: {
+	interval_ms = $IV;
+	multiplier = $MULT;
+	hold_down_ms = $HOLD;
+	slow_start_ms = $SLOW;
+};
+interfaces = ( { name = "s0"; role = "steer"; address = "$NET4.2"; } );
+services = (
+	{ vip = "$VIP4:$PORT/udp"; backends = ( { address = "$BK"; heartbeat = true; } ); }
+);
+EOF
+export XDPHA_SOCKET=$XH_TMP/xdpha.sock
+EV=$XH_TMP/events.jsonl
+
+log "starting the controller"
+ns_bg s "$XDPHA" run -c "$XH_TMP/xdpha.conf" 2>"$XH_TMP/controller.log"
+CTL_PID=$!
+for i in $(seq 1 100); do
+	[ -S "$XDPHA_SOCKET" ] && xdpha status --json >/dev/null 2>&1 && break
+	kill -0 "$CTL_PID" 2>/dev/null || die "xdpha run exited: $(cat "$XH_TMP/controller.log")"
+	sleep 0.05
+done
+xdpha status --json >/dev/null 2>&1 || die "controller not answering: $(cat "$XH_TMP/controller.log")"
+ns_bg s "$XDPHA" events > "$EV"
+sleep 0.2
+
+live() {
+	xdpha status --json 2>/dev/null | jq -r '.devices[0].services[0].backends[0].live'
+}
+# has_event EVENT [STATE]: a line in the event stream for our backend
+has_event() {
+	jq -se --arg e "$1" --arg s "${2:-}" --arg b "$BK" \
+		'any(.[]; .event == $e and .backend == $b and ($s == "" or .state == $s))' \
+		"$EV" >/dev/null 2>&1
+}
+n_events() {
+	jq -s --arg e "$1" --arg b "$BK" \
+		'[.[] | select(.event == $e and .backend == $b)] | length' "$EV"
+}
+drop_bfd() {
+	xdpha stats --json 2>/dev/null | jq -r '.counters.drop_bfd.packets // empty'
+}
+ctx() {
+	echo "--- status"; xdpha status 2>&1
+	echo "--- events"; cat "$EV"
+	echo "--- controller log"; tail -n 30 "$XH_TMP/controller.log"
+	echo "--- bfdd log"; tail -n 30 "$FRR/bfdd.log"
+}
+
+# --- 1: session Up ----------------------------------------------------------
+log "starting bfdd on b1 (peer $NET4.2, ${IV} ms x $MULT)"
+T0=$(now_ms)
+start_bfdd
+up=false
+for i in $(seq 1 300); do
+	if [ "$(live)" = true ] && has_event session up; then up=true; break; fi
+	sleep 0.05
+done
+$up || die "session with bfdd not Up within 15 s: $(ctx)"
+log "session Up, backend live after $(( $(now_ms) - T0 )) ms"
+if command -v "$VTYSH" >/dev/null; then
+	st=$(bfdd_peers | jq -r --arg p "$NET4.2" '.[] | select(.peer == $p) | .status')
+	[ "$st" = up ] || die "bfdd's own view of the peer is '$st', not up: $(bfdd_peers)"
+	log "bfdd: peer $NET4.2 up ($(bfdd_peers | jq -r --arg p "$NET4.2" \
+		'.[] | select(.peer == $p) | "tx \(."transmit-interval") ms, rx \(."receive-interval") ms, remote tx \(."remote-transmit-interval") ms"'))"
+else
+	log "no vtysh: not checking bfdd's own view"
+fi
+
+# --- 2: steady-state packets consumed in the kernel --------------------------
+d0=$(drop_bfd)
+[ -n "$d0" ] || die "no counters.drop_bfd in xdpha stats --json: $(xdpha stats --json 2>&1)"
+sleep 2
+d1=$(drop_bfd)
+[ "$d1" -gt 0 ] && [ "$d1" -gt "$d0" ] ||
+	die "steering program consumed no steady BFD packets (drop_bfd $d0 -> $d1): $(ctx)"
+log "drop_bfd: $d0 -> $d1 packets in 2 s (bfdd sends every $IV ms)"
+[ "$(live)" = true ] || die "backend not live in steady state: $(ctx)"
+has_event backend_down && die "backend_down while bfdd ran: $(ctx)"
+
+# --- 3: bfdd killed ----------------------------------------------------------
+log "killing bfdd (SIGKILL)"
+T1=$(now_ms)
+kill -9 "$BFDD_PID"
+seen=false
+for i in $(seq 1 200); do
+	if has_event backend_down; then seen=true; break; fi
+	sleep 0.005
+done
+dt=$(( $(now_ms) - T1 ))
+$seen || die "no backend_down for $BK within 1 s of killing bfdd: $(ctx)"
+[ "$dt" -le 1000 ] || die "backend_down after $dt ms (> 1000 ms): $(ctx)"
+log "backend_down seen after $dt ms (detection time $((IV * MULT)) ms)"
+[ "$(live)" = false ] || die "status still says live after bfdd died: $(ctx)"
+
+# --- 4: bfdd back ------------------------------------------------------------
+n_up=$(n_events backend_up)
+log "restarting bfdd"
+T2=$(now_ms)
+start_bfdd
+back=false
+for i in $(seq 1 300); do
+	if [ "$(n_events backend_up)" -gt "$n_up" ]; then back=true; break; fi
+	sleep 0.05
+done
+$back || die "no backend_up within 15 s of restarting bfdd: $(ctx)"
+log "backend_up after $(( $(now_ms) - T2 )) ms"
+has_event backend_hold || die "no backend_hold before backend_up: $(ctx)"
+# backend_hold came first, and backend_up not before the hold-down
+read -r t_hold t_up < <(jq -rs --arg b "$BK" '
+	[.[] | select(.backend == $b)] as $e
+	| ([$e[] | select(.event == "backend_hold")] | last | .time_ms) as $h
+	| ([$e[] | select(.event == "backend_up" and .time_ms >= $h)] | first | .time_ms) as $u
+	| "\($h) \($u // "none")"' "$EV")
+[ "$t_up" != none ] || die "backend_up not after backend_hold: $(ctx)"
+held=$(jq -rn --argjson h "$t_hold" --argjson u "$t_up" '$u - $h | floor')
+[ "$held" -ge $((HOLD - 5)) ] ||
+	die "backend_up $held ms after backend_hold, less than hold_down_ms $HOLD: $(ctx)"
+log "held $held ms (hold_down_ms $HOLD) before taking traffic again"
+[ "$(live)" = true ] || die "backend not live after its return: $(ctx)"
+
+log "PASS"
+exit 0
