@@ -133,6 +133,18 @@ n_events() {
 drop_bfd() {
 	xdpha stats --json 2>/dev/null | jq -r '.counters.drop_bfd.packets // empty'
 }
+# within MS CMD...: poll CMD until it succeeds or MS milliseconds pass
+within() {
+	local end=$(( $(now_ms) + $1 ))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.01
+	done
+}
+is_live() { [ "$(live)" = "$1" ]; }
+more_events() { [ "$(n_events "$1")" -gt "$2" ]; }
 ctx() {
 	echo "--- status"; xdpha status 2>&1
 	echo "--- events"; cat "$EV"
@@ -144,12 +156,7 @@ ctx() {
 log "starting bfdd on b1 (peer $NET4.2, ${IV} ms x $MULT)"
 T0=$(now_ms)
 start_bfdd
-up=false
-for i in $(seq 1 300); do
-	if [ "$(live)" = true ] && has_event session up; then up=true; break; fi
-	sleep 0.05
-done
-$up || die "session with bfdd not Up within 15 s: $(ctx)"
+within 15000 eval 'is_live true && has_event session up' || die "session with bfdd not Up within 15 s: $(ctx)"
 log "session Up, backend live after $(( $(now_ms) - T0 )) ms"
 if command -v "$VTYSH" >/dev/null; then
 	st=$(bfdd_peers | jq -r --arg p "$NET4.2" '.[] | select(.peer == $p) | .status')
@@ -161,51 +168,55 @@ else
 fi
 
 # --- 2: steady-state packets consumed in the kernel --------------------------
+t=$(now_ms)
 d0=$(drop_bfd)
 [ -n "$d0" ] || die "no counters.drop_bfd in xdpha stats --json: $(xdpha stats --json 2>&1)"
 sleep 2
 d1=$(drop_bfd)
+t=$(( $(now_ms) - t ))
 [ "$d1" -gt 0 ] && [ "$d1" -gt "$d0" ] ||
 	die "steering program consumed no steady BFD packets (drop_bfd $d0 -> $d1): $(ctx)"
-log "drop_bfd: $d0 -> $d1 packets in 2 s (bfdd sends every $IV ms)"
-[ "$(live)" = true ] || die "backend not live in steady state: $(ctx)"
-has_event backend_down && die "backend_down while bfdd ran: $(ctx)"
+log "drop_bfd: $d0 -> $d1 packets in $t ms (bfdd sends every $IV ms)"
+# The session must hold while bfdd runs. The one excuse is the host
+# stalling (a shared VM whose vCPUs pause for seconds): at 10 ms x 5, no
+# user-space BFD speaker survives that, and bfdd says so in its log.
+if [ "$(n_events backend_down)" -gt 0 ] || [ "$(live)" != true ]; then
+	if [ "$t" -gt 2500 ] || grep -q 'Thread Starvation' "$FRR/bfdd.log"; then
+		log "NOTE: the session flapped while the host stalled (2 s window took $t ms): $(grep 'Thread Starvation' "$FRR/bfdd.log" | tail -n 1)"
+		within 15000 is_live true || die "backend not live again after the stall: $(ctx)"
+	else
+		die "session with bfdd went down while bfdd ran (no host stall): $(ctx)"
+	fi
+fi
 
 # --- 3: bfdd killed ----------------------------------------------------------
+n_down=$(n_events backend_down)
 log "killing bfdd (SIGKILL)"
 T1=$(now_ms)
 kill -9 "$BFDD_PID"
-seen=false
-for i in $(seq 1 200); do
-	if has_event backend_down; then seen=true; break; fi
-	sleep 0.005
-done
+within 1000 more_events backend_down "$n_down" ||
+	die "no backend_down for $BK within 1 s of killing bfdd: $(ctx)"
 dt=$(( $(now_ms) - T1 ))
-$seen || die "no backend_down for $BK within 1 s of killing bfdd: $(ctx)"
-[ "$dt" -le 1000 ] || die "backend_down after $dt ms (> 1000 ms): $(ctx)"
 log "backend_down seen after $dt ms (detection time $((IV * MULT)) ms)"
 [ "$(live)" = false ] || die "status still says live after bfdd died: $(ctx)"
 
 # --- 4: bfdd back ------------------------------------------------------------
 n_up=$(n_events backend_up)
+n_lines=$(wc -l < "$EV")
 log "restarting bfdd"
 T2=$(now_ms)
 start_bfdd
-back=false
-for i in $(seq 1 300); do
-	if [ "$(n_events backend_up)" -gt "$n_up" ]; then back=true; break; fi
-	sleep 0.05
-done
-$back || die "no backend_up within 15 s of restarting bfdd: $(ctx)"
+within 15000 more_events backend_up "$n_up" ||
+	die "no backend_up within 15 s of restarting bfdd: $(ctx)"
 log "backend_up after $(( $(now_ms) - T2 )) ms"
-has_event backend_hold || die "no backend_hold before backend_up: $(ctx)"
-# backend_hold came first, and backend_up not before the hold-down
-read -r t_hold t_up < <(jq -rs --arg b "$BK" '
+# since the restart: backend_hold first, backend_up not before hold_down_ms
+read -r t_hold t_up < <(tail -n +$((n_lines + 1)) "$EV" | jq -rs --arg b "$BK" '
 	[.[] | select(.backend == $b)] as $e
-	| ([$e[] | select(.event == "backend_hold")] | last | .time_ms) as $h
-	| ([$e[] | select(.event == "backend_up" and .time_ms >= $h)] | first | .time_ms) as $u
-	| "\($h) \($u // "none")"' "$EV")
-[ "$t_up" != none ] || die "backend_up not after backend_hold: $(ctx)"
+	| ([$e[] | select(.event == "backend_hold")] | first | .time_ms) as $h
+	| ([$e[] | select(.event == "backend_up")] | first | .time_ms) as $u
+	| "\($h // "none") \($u // "none")"')
+[ "$t_hold" != none ] || die "no backend_hold after bfdd came back: $(ctx)"
+[ "$t_up" != none ] || die "no backend_up after bfdd came back: $(ctx)"
 held=$(jq -rn --argjson h "$t_hold" --argjson u "$t_up" '$u - $h | floor')
 [ "$held" -ge $((HOLD - 5)) ] ||
 	die "backend_up $held ms after backend_hold, less than hold_down_ms $HOLD: $(ctx)"
