@@ -54,17 +54,41 @@ static __always_inline struct xh_service *xh_vip_lookup(struct xh_pkt *pkt)
 	return svc;
 }
 
-/* The clock is read at most once per packet, and only when a backend with
- * a heartbeat is checked: it is the dearest helper on the fast path. */
-static __always_inline __u64 xh_now(__u64 *now)
+/* The clocks of one packet, read at most once each, and only when a
+ * backend with a heartbeat is checked: bpf_ktime_get_ns() is the dearest
+ * helper on the fast path. 0 = not read yet. */
+struct xh_clock {
+	__u64 precise;
+	__u64 coarse;
+};
+
+static __always_inline __u64 xh_now(struct xh_clock *c)
 {
-	if (!*now)
-		*now = bpf_ktime_get_ns();
-	return *now;
+	if (!c->precise)
+		c->precise = bpf_ktime_get_ns();
+	return c->precise;
+}
+
+/* A detection time this long is judged on the coarse clock (a tick, 1-4
+ * ms, behind the precise one, and several times cheaper): a stamp then
+ * looks up to a tick younger, so a death is seen at most a tick late and
+ * never early. Shorter detection times use the precise clock. */
+#define XH_COARSE_DETECT_NS	(40ULL * 1000 * 1000)
+
+static __always_inline __u64 xh_now_for(struct xh_clock *c, __u64 detect)
+{
+	if (detect < XH_COARSE_DETECT_NS)
+		return xh_now(c);
+	if (c->precise)
+		return c->precise;
+	if (!c->coarse)
+		c->coarse = bpf_ktime_get_coarse_ns();
+	return c->coarse;
 }
 
 static __always_inline bool xh_bk_live(const struct xh_backend *bk,
-				       __u32 svc_id, __u64 *now, bool new_flow)
+				       __u32 svc_id, struct xh_clock *now,
+				       bool new_flow)
 {
 	__u64 seen, detect;
 
@@ -79,11 +103,11 @@ static __always_inline bool xh_bk_live(const struct xh_backend *bk,
 	/* Signed: a stamp written on another CPU a moment after our clock
 	 * read is in the future, and that is alive, not 2^64 ns old. */
 	seen = *(volatile __u64 *)&bk->last_seen_ns;
-	return (__s64)(xh_now(now) - seen) <= (__s64)detect;
+	return (__s64)(xh_now_for(now, detect) - seen) <= (__s64)detect;
 }
 
 static __always_inline struct xh_backend *
-xh_bk_get(__u32 id, __u32 svc_id, __u64 *now, bool new_flow)
+xh_bk_get(__u32 id, __u32 svc_id, struct xh_clock *now, bool new_flow)
 {
 	struct xh_backend *bk;
 
@@ -97,7 +121,7 @@ xh_bk_get(__u32 id, __u32 svc_id, __u64 *now, bool new_flow)
 
 struct xh_walk {
 	const struct xh_svc_backends *list;
-	__u64 now;
+	struct xh_clock now;
 	__u32 svc_id;
 	__u32 hash;
 	__u32 best_id;
@@ -128,10 +152,10 @@ static long xh_walk_one(__u64 i, void *arg)
 
 /* The best live tier's rendezvous winner, or 0 when nothing is live. */
 static __always_inline __u32 xh_tier_walk(__u32 svc_id, __u32 hash,
-					   __u64 *now)
+					   struct xh_clock *now)
 {
 	struct xh_walk w = {
-		.now = xh_now(now), .svc_id = svc_id, .hash = hash,
+		.now = *now, .svc_id = svc_id, .hash = hash,
 		.best_tier = 256,
 	};
 
@@ -145,7 +169,7 @@ static __always_inline __u32 xh_tier_walk(__u32 svc_id, __u32 hash,
 /* Choose a live backend for a flow without a (live) flow entry. Sets
  * *fallback when the first choice was dead. */
 static __always_inline struct xh_backend *
-xh_choose(const struct xh_service *svc, __u32 hash, __u64 *now,
+xh_choose(const struct xh_service *svc, __u32 hash, struct xh_clock *now,
 	  __u32 *id_out, bool *fallback)
 {
 	struct xh_backend *bk;

@@ -72,11 +72,19 @@ static __always_inline bool xh_tcp_established(const struct xh_pkt *pkt)
 }
 
 /* Last-used stamps only feed idle timeouts of seconds: the coarse clock
- * will do unless the precise one was read for this packet anyway. */
-static __always_inline void xh_flow_touch(struct xh_flow *f, __u64 now)
+ * will do. */
+static __always_inline __u64 xh_coarse(struct xh_clock *c)
 {
-	if (!now)
-		now = bpf_ktime_get_coarse_ns();
+	if (!c->coarse)
+		c->coarse = bpf_ktime_get_coarse_ns();
+	return c->coarse;
+}
+
+static __always_inline void xh_flow_touch(struct xh_flow *f,
+					  struct xh_clock *c)
+{
+	__u64 now = xh_coarse(c);
+
 	if (now - f->last_used_ns > XH_FLOW_TOUCH_NS)
 		f->last_used_ns = now;
 }
@@ -85,7 +93,7 @@ static __always_inline void xh_flow_touch(struct xh_flow *f, __u64 now)
  * died (f != NULL, rewritten in place). Records new flows. */
 static __always_inline struct xh_backend *
 xh_flow_choose(const struct xh_service *svc, struct xh_pkt *pkt,
-	       struct xh_flow *f, __u64 *now, __u32 *id_out)
+	       struct xh_flow *f, struct xh_clock *now, __u32 *id_out)
 {
 	struct xh_backend *bk;
 	struct xh_flow nf = {};
@@ -102,13 +110,13 @@ xh_flow_choose(const struct xh_service *svc, struct xh_pkt *pkt,
 		/* The flow's backend died: rewrite the entry in place so the
 		 * flow stays on its new backend from now on. */
 		f->backend = id;
-		xh_flow_touch(f, *now);
+		xh_flow_touch(f, now);
 		return bk;
 	}
 	xh_count(XH_CTR_FLOW_NEW, 0);
 	nf.backend = id;
 	nf.svc_id = svc->id;
-	nf.last_used_ns = xh_now(now);
+	nf.last_used_ns = xh_coarse(now);
 	/* A TCP packet other than a bare SYN is an established flow picked
 	 * up mid-stream (after a takeover): confirm it at once. */
 	bpf_map_update_elem(xh_tcp_established(pkt) ? (void *)&xh_flows_v1 :
@@ -120,8 +128,8 @@ xh_flow_choose(const struct xh_service *svc, struct xh_pkt *pkt,
 /* A packet of a VIP that has no confirmed flow: an unconfirmed flow, or a
  * new one. */
 static __always_inline struct xh_backend *
-xh_flow_slow(const struct xh_service *svc, struct xh_pkt *pkt, __u64 *now,
-	     __u32 *id_out)
+xh_flow_slow(const struct xh_service *svc, struct xh_pkt *pkt,
+	     struct xh_clock *now, __u32 *id_out)
 {
 	struct xh_backend *bk;
 	struct xh_flow *f, nf = {};
@@ -135,12 +143,12 @@ xh_flow_slow(const struct xh_service *svc, struct xh_pkt *pkt, __u64 *now,
 	*id_out = f->backend;
 	/* Seen again: established, unless a retransmitted bare SYN. */
 	if (pkt->key.proto == IPPROTO_TCP && !xh_tcp_established(pkt)) {
-		xh_flow_touch(f, *now);
+		xh_flow_touch(f, now);
 		return bk;
 	}
 	nf.backend = f->backend;
 	nf.svc_id = svc->id;
-	nf.last_used_ns = xh_now(now);
+	nf.last_used_ns = xh_coarse(now);
 	if (!bpf_map_update_elem(&xh_flows_v1, &pkt->key, &nf, BPF_ANY)) {
 		bpf_map_delete_elem(&xh_flown_v1, &pkt->key);
 		xh_count(XH_CTR_FLOW_CONFIRM, 0);
@@ -187,7 +195,7 @@ int xdpha_steer(struct xdp_md *ctx)
 	struct xh_backend *bk = NULL;
 	struct xh_flow *f;
 	__u32 bytes, bk_id = 0;
-	__u64 now = 0;
+	struct xh_clock now = {};
 	int err;
 
 	err = xh_parse(ctx, &pkt);
@@ -211,7 +219,7 @@ int xdpha_steer(struct xdp_md *ctx)
 			bk_id = f->backend;
 			bk = xh_bk_get(bk_id, svc->id, &now, false);
 			if (bk)
-				xh_flow_touch(f, now);
+				xh_flow_touch(f, &now);
 			else
 				bk = xh_flow_choose(svc, &pkt, f, &now, &bk_id);
 		} else {

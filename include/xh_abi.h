@@ -161,7 +161,7 @@ _Static_assert(sizeof(struct xh_flow_key) == 40, "xh_flow_key layout");
 struct xh_flow {
 	__u32 backend;		/* backend id */
 	__u32 svc_id;		/* service id */
-	__u64 last_used_ns;	/* CLOCK_MONOTONIC(_COARSE) of the last packet,
+	__u64 last_used_ns;	/* CLOCK_MONOTONIC_COARSE of the last packet,
 				 * refreshed at most every XH_FLOW_TOUCH_NS */
 };
 _Static_assert(sizeof(struct xh_flow) == 16, "xh_flow layout");
