@@ -455,7 +455,8 @@ int main(int argc, char **argv)
 	}
 	xh_log_init(verbose);
 	if (argc < 2) {
-		cmd_help(1, argv);
+		fprintf(stderr, "usage: xdpha [-v] [-S SOCKET | --local] VERB "
+			"[options] [DEV] (see 'xdpha help')\n");
 		return XH_EXIT_USAGE;
 	}
 	if (!local && forwarded(argv[1])) {

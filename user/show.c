@@ -110,6 +110,14 @@ static struct json_object *dev_status(const char *ifname, bool json)
 					"active-standby" : "active-active"));
 		json_object_object_add(so, "table_size",
 				       json_object_new_int64(svc.table_size));
+		if (svc.fwd == XH_FWD_IPIP) {
+			char src[INET6_ADDRSTRLEN];
+
+			xh_addr_format(svc.encap_src, svc.family, src, sizeof(src));
+			json_object_object_add(so, "encap_src", jstr(src));
+		} else {
+			json_object_object_add(so, "encap_src", NULL);
+		}
 		json_object_object_add(so, "packets", json_object_new_int64(c.packets));
 		json_object_object_add(so, "bytes", json_object_new_int64(c.bytes));
 		for (b = 1; b < XH_MAX_BACKENDS; b++) {
@@ -178,7 +186,7 @@ int cmd_status(int argc, char **argv)
 static int usage_stats(FILE *f)
 {
 	fprintf(f,
-"usage: xdpha stats [DEV] [--json] [--interval MS [--count N]]\n"
+"usage: xdpha stats [DEV | --dev DEV] [--json] [--interval MS [--count N]]\n"
 "  Packets and bytes per outcome (pass/drop reason, forward), per service\n"
 "  and per backend. With --interval, a sample every MS ms with rates\n"
 "  (packets/s) until Ctrl-C or N samples; with --json one object per line.\n");
@@ -332,9 +340,11 @@ int cmd_stats(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "dev", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	const char *dev = NULL;
 	struct sample a = {}, b = {}, *cur = &a, *prev = &b, *t;
 	struct xh_steer_maps m;
 	struct xh_dev d;
@@ -359,15 +369,21 @@ int cmd_stats(int argc, char **argv)
 			else
 				count = n;
 			break;
+		case 'd':
+			dev = optarg;
+			break;
 		case 'h':
 			return usage_stats(stdout);
 		default:
 			return usage_stats(stderr);
 		}
 	}
-	if (argc - optind > 1 || (count && !interval))
+	if (argc - optind > 1 || (count && !interval) ||
+	    (dev && argc - optind))
 		return usage_stats(stderr);
-	rc = xh_cli_open(argc - optind ? argv[optind] : NULL, &d, &m);
+	if (argc - optind)
+		dev = argv[optind];
+	rc = xh_cli_open(dev, &d, &m);
 	if (rc)
 		return rc;
 	/* The lock is for writers; sampling for minutes must not block them. */

@@ -316,6 +316,10 @@ int cmd_service(int argc, char **argv)
 	}
 	if (!strcmp(verb, "list") ? optind != argc : optind != argc - 1)
 		return usage_service(stderr);
+	if (a.cfg.encap_family && a.cfg.fwd != XH_FWD_IPIP) {
+		pr_warn("--encap-src goes with --fwd ipip\n");
+		return usage_service(stderr);
+	}
 	if (!strcmp(verb, "del") && xh_svc_parse(argv[optind], &s)) {
 		pr_warn("bad service '%s'\n", argv[optind]);
 		return XH_EXIT_USAGE;
@@ -325,8 +329,11 @@ int cmd_service(int argc, char **argv)
 		return rc;
 	if (!strcmp(verb, "add"))
 		rc = cmd_service_add(&m, argv[optind], &a.cfg);
-	else if (!strcmp(verb, "del"))
+	else if (!strcmp(verb, "del")) {
 		rc = xh_service_del(&m, &s) ? XH_EXIT_ERR : XH_EXIT_OK;
+		if (!rc)
+			printf("service %s deleted\n", argv[optind]);
+	}
 	else
 		rc = service_list(&m, a.json);
 	xh_cli_close(&d, &m);
@@ -522,6 +529,11 @@ int cmd_backend(int argc, char **argv)
 	}
 	if (err)
 		pr_warn("backend %s: %s\n", argv[optind + 1], strerror(-err));
+	else
+		printf("backend %s %s\n", argv[optind + 1],
+		       !strcmp(verb, "del") ? "deleted" :
+		       !strcmp(verb, "drain") ? "draining" :
+		       !strcmp(verb, "up") ? "up" : "down");
 	rc = err ? XH_EXIT_ERR : XH_EXIT_OK;
 out:
 	xh_cli_close(&d, &m);
