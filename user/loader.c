@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "log.h"
 #include "steer.skel.h"
+#include "member.skel.h"
 #include "probe.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -233,19 +234,54 @@ static const char *mode_hint(enum xh_mode mode)
 	return mode == XH_MODE_NATIVE ? "; try --mode generic" : "";
 }
 
+/* What each role attaches: its program, carried inside this binary. */
+static const struct xh_role_desc {
+	const char *name;
+	const char *prog;
+	const void *(*elf)(size_t *sz);
+} roles[] = {
+	[XH_ROLE_STEER] = { "steer", "xdpha_steer", steer_bpf__elf_bytes },
+	[XH_ROLE_MEMBER] = { "member", "xdpha_member", member_bpf__elf_bytes },
+};
+
+/* The role of what is attached, from the pinned program's name. */
+static int pinned_role(const struct xh_dev *d)
+{
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(pi);
+	char p[PATH_MAX];
+	int fd, role = -1;
+	size_t i;
+
+	if (path_of(p, sizeof(p), d, "prog"))
+		return -1;
+	fd = bpf_obj_get(p);
+	if (fd < 0)
+		return -1;
+	if (!bpf_obj_get_info_by_fd(fd, &pi, &len))
+		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+			if (!strcmp(pi.name, roles[i].prog))
+				role = i;
+	close(fd);
+	return role;
+}
+
 int xh_attach(struct xh_dev *d, const struct xh_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
-	struct steer_bpf *skel = NULL;
+	const struct xh_role_desc *r;
+	struct bpf_object *obj = NULL;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	const void *bytes;
 	char p[PATH_MAX];
 	int err, link_fd = -1, prog_fd;
 	__u32 prog_id = 0;
-	size_t i;
+	size_t sz;
 
-	if (o->role != XH_ROLE_STEER) {
-		pr_warn("the member program is not part of this build yet\n");
-		return -EOPNOTSUPP;
-	}
+	if ((size_t)o->role >= sizeof(roles) / sizeof(roles[0]))
+		return -EINVAL;
+	r = &roles[o->role];
 	if (xh_dev_attached(d) && stale_pins(d)) {
 		pr_warn("%s: removing stale pins of an earlier device of this "
 			"name (its link no longer points at %s)\n", d->ifname,
@@ -265,36 +301,40 @@ int xh_attach(struct xh_dev *d, const struct xh_attach_opts *o)
 			d->ifname, prog_id);
 		return -EBUSY;
 	}
-	skel = steer_bpf__open();
-	if (!skel)
+	bytes = r->elf(&sz);
+	obj = bpf_object__open_mem(bytes, sz, NULL);
+	if (!obj)
 		return -errno;
-	if (o->flows)
-		bpf_map__set_max_entries(skel->maps.xh_flows_v1, o->flows);
-	if (o->flows_new)
-		bpf_map__set_max_entries(skel->maps.xh_flown_v1, o->flows_new);
-	err = steer_bpf__load(skel);
+	map = bpf_object__find_map_by_name(obj, "xh_flows_v1");
+	if (map && o->flows)
+		bpf_map__set_max_entries(map, o->flows);
+	map = bpf_object__find_map_by_name(obj, "xh_flown_v1");
+	if (map && o->flows_new)
+		bpf_map__set_max_entries(map, o->flows_new);
+	prog = bpf_object__find_program_by_name(obj, r->prog);
+	err = prog ? bpf_object__load(obj) : -ENOENT;
 	if (err) {
-		pr_warn("loading the steering program failed: %s (run with -v "
-			"for the verifier log)\n", strerror(-err));
+		pr_warn("loading the %s program failed: %s (run with -v for the "
+			"verifier log)\n", r->name, strerror(-err));
 		goto out;
 	}
 	err = mkdir_p(d->dir);
 	if (err)
 		goto fail;
-	for (i = 0; i < N_STEER_MAPS; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(
-			skel->obj, steer_maps[i].name);
-
-		err = m ? path_of(p, sizeof(p), d, steer_maps[i].name) : -ENOENT;
+	/* Every map by its name: the API between the halves. */
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		err = path_of(p, sizeof(p), d, bpf_map__name(map));
 		if (!err)
-			err = bpf_map__pin(m, p);
+			err = bpf_map__pin(map, p);
 		if (err) {
-			pr_warn("pinning map %s: %s\n", steer_maps[i].name,
+			pr_warn("pinning map %s: %s\n", bpf_map__name(map),
 				strerror(-err));
 			goto fail;
 		}
 	}
-	prog_fd = bpf_program__fd(skel->progs.xdpha_steer);
+	prog_fd = bpf_program__fd(prog);
 	err = path_of(p, sizeof(p), d, "prog");
 	if (!err && bpf_obj_pin(prog_fd, p))
 		err = -errno;
@@ -328,7 +368,7 @@ fail:
 out:
 	if (link_fd >= 0)
 		close(link_fd);
-	steer_bpf__destroy(skel);
+	bpf_object__close(obj);
 	return err;
 }
 
@@ -400,17 +440,23 @@ int xh_upgrade(struct xh_dev *d, const char *obj_path)
 	char p[PATH_MAX];
 	const void *bytes;
 	size_t sz;
-	int err, link_fd = -1, fd;
+	int err, link_fd = -1, fd, role;
 
 	if (!xh_dev_attached(d)) {
 		pr_warn("%s: xdpha is not attached; nothing to upgrade\n",
 			d->ifname);
 		return -ENOENT;
 	}
+	role = pinned_role(d);
+	if (role < 0) {
+		pr_warn("%s: the pinned program is not one of xdpha's\n",
+			d->ifname);
+		return -ENOENT;
+	}
 	if (obj_path) {
 		obj = bpf_object__open_file(obj_path, NULL);
 	} else {
-		bytes = steer_bpf__elf_bytes(&sz);
+		bytes = roles[role].elf(&sz);
 		obj = bpf_object__open_mem(bytes, sz, NULL);
 	}
 	if (!obj) {
@@ -436,10 +482,10 @@ int xh_upgrade(struct xh_dev *d, const char *obj_path)
 			goto out;
 		}
 	}
-	prog = bpf_object__find_program_by_name(obj, "xdpha_steer");
+	prog = bpf_object__find_program_by_name(obj, roles[role].prog);
 	if (!prog) {
-		pr_warn("%s has no program xdpha_steer\n",
-			obj_path ?: "the built-in object");
+		pr_warn("%s has no program %s\n",
+			obj_path ?: "the built-in object", roles[role].prog);
 		err = -ENOENT;
 		goto out;
 	}
@@ -618,7 +664,9 @@ int xh_dev_info(const struct xh_dev *d, struct xh_dev_info *info)
 
 	memset(info, 0, sizeof(*info));
 	info->mode = "?";
-	info->role = "steer";
+	err = pinned_role(d);
+	info->role = err < 0 ? "?" : roles[err].name;
+	err = 0;
 	if (!path_of(p, sizeof(p), d, "link") && (fd = bpf_obj_get(p)) >= 0) {
 		len = sizeof(li);
 		if (!bpf_obj_get_info_by_fd(fd, &li, &len))

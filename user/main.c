@@ -108,9 +108,12 @@ void xh_json_print(struct json_object *o)
 static int usage_attach(FILE *f)
 {
 	fprintf(f,
-"usage: xdpha attach steer DEV [--mode native|generic] [--flows N] [--flows-new N]\n"
-"  Load the steering program, pin it and its maps under " XH_PIN_ROOT "/DEV,\n"
-"  and attach it to DEV through a bpf_link that outlives this command.\n"
+"usage: xdpha attach steer|member DEV [--mode native|generic] [--flows N]\n"
+"                    [--flows-new N]\n"
+"  Load the steering program (steer: VIPs spread over backends) or the\n"
+"  member program (member: a VNFC's NIC: VIP gate, decapsulation), pin it\n"
+"  and its maps under " XH_PIN_ROOT "/DEV, and attach it to DEV through a\n"
+"  bpf_link that outlives this command.\n"
 "  --mode       native (driver, default) or generic (skb)\n"
 "  --flows      confirmed flow table size (default %u)\n"
 "  --flows-new  unconfirmed flow table size (default %u)\n",
@@ -196,7 +199,8 @@ static int cmd_attach(int argc, char **argv)
 		rmdir(d.dir);
 		return XH_EXIT_ERR;
 	}
-	printf("%s: xdpha steer attached (%s mode), pinned at %s\n", d.ifname,
+	printf("%s: xdpha %s attached (%s mode), pinned at %s\n", d.ifname,
+	       o.role == XH_ROLE_MEMBER ? "member" : "steer",
 	       o.mode == XH_MODE_NATIVE ? "native" : "generic", d.dir);
 	return XH_EXIT_OK;
 }

@@ -47,6 +47,28 @@ static struct json_object *dev_status(const char *ifname, bool json)
 	__u64 now = xh_now_ns();
 	__u32 id;
 
+	/* A member device has no services: what is attached is all. */
+	if (!xh_dev_init(&d, ifname) && xh_dev_attached(&d) &&
+	    !xh_dev_info(&d, &info) && !strcmp(info.role, "member")) {
+		if (!json) {
+			printf("%s: member, prog %u (%s, tag %s), link %u, mode %s\n",
+			       d.ifname, info.prog_id, info.prog_name,
+			       info.prog_tag, info.link_id, info.mode);
+			printf("  pinned at %s\n", d.dir);
+			return (struct json_object *)1;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "ifname", jstr(d.ifname));
+		json_object_object_add(o, "netns", d.netns[0] ? jstr(d.netns) : NULL);
+		json_object_object_add(o, "pin_dir", jstr(d.dir));
+		json_object_object_add(o, "role", jstr(info.role));
+		json_object_object_add(o, "prog_id", json_object_new_int64(info.prog_id));
+		json_object_object_add(o, "prog_name", jstr(info.prog_name));
+		json_object_object_add(o, "prog_tag", jstr(info.prog_tag));
+		json_object_object_add(o, "link_id", json_object_new_int64(info.link_id));
+		json_object_object_add(o, "mode", jstr(info.mode));
+		return o;
+	}
 	if (xh_cli_open(ifname, &d, &m))
 		return NULL;
 	xh_dev_info(&d, &info);
