@@ -10,8 +10,9 @@
  *
  * Everything else is left untouched for the rest of the program to judge
  * as an ordinary packet: 4in6 and 6in4, an outer IPv4 header with options
- * or fragmented, an outer IPv6 header followed by extension headers, and an
- * outer or inner header that runs past the frame or its outer length.
+ * or fragmented, an outer IPv6 header followed by extension headers, an
+ * outer header that runs past the frame, and an inner packet that is not
+ * whole inside the outer one.
  */
 #ifndef XM_DECAP_H
 #define XM_DECAP_H
@@ -26,7 +27,7 @@
 enum xm_decap_res {
 	XM_DECAP_NONE = 0,	/* not a tunnel we end: untouched */
 	XM_DECAP_DONE = 1,	/* decapsulated: ctx holds the inner packet */
-	XM_DECAP_SPOOF = 2,	/* a tunnel from an unknown source: untouched */
+	XM_DECAP_SPOOF = 2,	/* a tunnel from a stranger: untouched */
 };
 
 /* Copy the L2 header (l2_len bytes: 14, or 18 with a tag) from the front
@@ -83,8 +84,11 @@ static __always_inline int xm_decap(struct xdp_md *ctx, void *srcs)
 		    (outer->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 			return XM_DECAP_NONE;
 		tot = bpf_ntohs(outer->tot_len);
-		if (tot < 2 * sizeof(*outer) || (void *)outer + tot > data_end ||
-		    inner->version != 4)
+		if (tot < 2 * sizeof(*outer) || (void *)outer + tot > data_end)
+			return XM_DECAP_NONE;
+		/* The inner packet must be whole inside the outer one. */
+		if (inner->version != 4 ||
+		    bpf_ntohs(inner->tot_len) > tot - sizeof(*outer))
 			return XM_DECAP_NONE;
 		key.family = XH_FAM_V4;
 		key.addr[0] = outer->saddr;
@@ -98,8 +102,11 @@ static __always_inline int xm_decap(struct xdp_md *ctx, void *srcs)
 		if (outer->version != 6 || outer->nexthdr != IPPROTO_IPV6)
 			return XM_DECAP_NONE;
 		tot = sizeof(*outer) + bpf_ntohs(outer->payload_len);
-		if (tot < 2 * sizeof(*outer) || (void *)outer + tot > data_end ||
-		    inner->version != 6)
+		if (tot < 2 * sizeof(*outer) || (void *)outer + tot > data_end)
+			return XM_DECAP_NONE;
+		if (inner->version != 6 ||
+		    sizeof(*inner) + bpf_ntohs(inner->payload_len) >
+		    tot - sizeof(*outer))
 			return XM_DECAP_NONE;
 		key.family = XH_FAM_V6;
 		__builtin_memcpy(key.addr, &outer->saddr, 16);

@@ -8,7 +8,12 @@
  * a VIP pass only while this member owns the VIP's group. When the owner's
  * stamp goes stale and we are next in line, the data path takes the group
  * over by itself; the controller confirms later. Everything it needs is in
- * maps (member_maps.h). Every verdict is counted once in xm_stats.
+ * maps (member_maps.h).
+ *
+ * Every verdict is counted once in xm_stats (RX is left to user space, the
+ * sum of the verdicts). A packet passed after decapsulation counts as
+ * pass_decap, and one that looked like a tunnel from a stranger as
+ * pass_spoof, whichever stage passed it; drops count their own reason.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -35,6 +40,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #else
 #define XM_STATE_SHIFT	24
 #endif
+_Static_assert(__builtin_offsetof(struct xm_group, state) == 0 &&
+	       __builtin_offsetof(struct xm_group, owner_disc) == 4,
+	       "xm_group: state in the first word, alone with next_in_line");
 
 static __always_inline void xm_count(__u32 id, __u32 bytes)
 {
@@ -60,6 +68,14 @@ static __always_inline int xm_drop(__u32 reason, __u32 bytes)
 {
 	xm_count(reason, bytes);
 	return XDP_DROP;
+}
+
+/* xh_parse() as a function of its own: inlined into this program, clang
+ * recomputes data + l4_off after the bounds check on a copy of it, which
+ * the verifier cannot follow. */
+static __noinline int xm_parse(struct xdp_md *ctx, struct xh_pkt *pkt)
+{
+	return xh_parse(ctx, pkt);
 }
 
 /* A steady BFD packet from a peer member (the rule of bfd.h: TTL 255, one
@@ -262,7 +278,7 @@ int xdpha_member(struct xdp_md *ctx)
 	else if (err == XM_DECAP_SPOOF)
 		pass_as = XM_CTR_PASS_SPOOF;
 
-	err = xh_parse(ctx, &pkt);
+	err = xm_parse(ctx, &pkt);
 	if (err == -XH_CTR_PASS_NOT_IP) {
 		if (!xm_arp_target(ctx, &key) || !xm_vip_group(&key, &gid))
 			return xm_pass(ctx, pass_as ?: XM_CTR_PASS, bytes);
