@@ -35,6 +35,12 @@ struct json_object *xh_backend_json(const struct xh_steer_maps *m, __u32 id,
 int xh_backend_print(const struct xh_steer_maps *m, __u32 svc_id, bool json,
 		     struct json_object *into);
 
+/* Set by the controller: when a verb runs in its child (a fork, so the
+ * controller's memory is a snapshot there), status adds what the
+ * controller knows. */
+extern struct json_object *(*xh_controller_json)(void);
+extern void (*xh_controller_print)(void);
+
 int cmd_status(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_service(int argc, char **argv);

@@ -996,6 +996,8 @@ static void ctl_accept(struct daemon *dm)
 }
 
 static int run_verb_local(int argc, char **argv);
+static struct json_object *controller_json(void);
+static void controller_print(void);
 
 static void client_close(struct daemon *dm, int i)
 {
@@ -1343,6 +1345,8 @@ int cmd_run(int argc, char **argv)
 	dm->ev.args = dm->cfg.notify_args;
 	dm->ev.timeout_ms = dm->cfg.notify_timeout_ms;
 	dm->started_ns = xh_now_ns();
+	xh_controller_json = controller_json;
+	xh_controller_print = controller_print;
 	if (setup(dm))
 		goto out;
 	xh_event(&dm->ev, XH_EV_CONTROLLER, "", "", "running", path);
@@ -1365,6 +1369,87 @@ out:
 	xh_config_free(&dm->cfg);
 	free(dm);
 	return rc;
+}
+
+/* What status adds when it runs inside the controller (see cli.h). */
+static struct json_object *controller_json(void)
+{
+	struct daemon *dm = D;
+	struct json_object *o = json_object_new_object(), *ev, *ss;
+	int i;
+
+	json_object_object_add(o, "config", json_object_new_string(dm->cfg_path));
+	json_object_object_add(o, "uptime_ms", json_object_new_double(
+		(xh_now_ns() - dm->started_ns) / 1e6));
+	json_object_object_add(o, "table_rebuilds",
+			       json_object_new_int64(dm->rebuilds));
+	json_object_object_add(o, "bfd_rt", json_object_new_boolean(dm->io.rt));
+	ev = json_object_new_object();
+	for (i = 0; i < XH_EV_MAX; i++)
+		json_object_object_add(ev, xh_ev_name(i),
+				       json_object_new_int64(dm->ev.count[i]));
+	json_object_object_add(o, "events", ev);
+	json_object_object_add(o, "hook_runs", json_object_new_int64(dm->ev.hook_runs));
+	json_object_object_add(o, "hook_failures",
+			       json_object_new_int64(dm->ev.hook_failures));
+	json_object_object_add(o, "hook_timeouts",
+			       json_object_new_int64(dm->ev.hook_timeouts));
+	ss = json_object_new_array();
+	for (i = 0; i < MAX_BKS; i++) {
+		struct sess *s = &dm->sess[i];
+		struct json_object *so;
+		char a[INET6_ADDRSTRLEN];
+
+		if (!s->used)
+			continue;
+		so = json_object_new_object();
+		xh_addr_format(s->peer->addr, s->peer->family, a, sizeof(a));
+		json_object_object_add(so, "peer", json_object_new_string(a));
+		json_object_object_add(so, "state", json_object_new_string(
+			xh_bfd_state_name(s->peer->s.state)));
+		json_object_object_add(so, "local_disc",
+				       json_object_new_int64(s->peer->s.local_disc));
+		json_object_object_add(so, "detect_ms", json_object_new_double(
+			xh_bfd_detect_time_ns(&s->peer->s) / 1e6));
+		json_object_object_add(so, "tx_interval_ms", json_object_new_double(
+			xh_bfd_tx_interval_ns(&s->peer->s) / 1e6));
+		json_object_object_add(so, "tx", json_object_new_int64(s->peer->tx_count));
+		json_object_object_add(so, "tx_late", json_object_new_int64(s->peer->tx_late));
+		json_object_object_add(so, "tx_max_late_ms", json_object_new_double(
+			s->peer->tx_max_late_ns / 1e6));
+		json_object_object_add(so, "in_kernel",
+				       json_object_new_boolean(s->in_kernel));
+		json_object_array_add(ss, so);
+	}
+	json_object_object_add(o, "sessions", ss);
+	return o;
+}
+
+static void controller_print(void)
+{
+	struct daemon *dm = D;
+	int i;
+
+	printf("controller: %s, up %.1f s, %llu table rebuilds, BFD transmit "
+	       "%s\n", dm->cfg_path, (xh_now_ns() - dm->started_ns) / 1e9,
+	       (unsigned long long)dm->rebuilds,
+	       dm->io.rt ? "at real-time priority" : "at normal priority");
+	for (i = 0; i < MAX_BKS; i++) {
+		struct sess *s = &dm->sess[i];
+		char a[INET6_ADDRSTRLEN];
+
+		if (!s->used)
+			continue;
+		xh_addr_format(s->peer->addr, s->peer->family, a, sizeof(a));
+		printf("  bfd %-24s %-10s detect %.1f ms, tx %llu (%llu late, max "
+		       "%.2f ms late)%s\n", a,
+		       xh_bfd_state_name(s->peer->s.state),
+		       xh_bfd_detect_time_ns(&s->peer->s) / 1e6,
+		       (unsigned long long)s->peer->tx_count,
+		       (unsigned long long)s->peer->tx_late,
+		       s->peer->tx_max_late_ns / 1e6,
+		       s->in_kernel ? ", steady in kernel" : "");
+	}
 }
 
 /* The control socket runs verbs in a child; this is their table. */

@@ -20,6 +20,9 @@ static struct json_object *jstr(const char *s)
 	return json_object_new_string(s);
 }
 
+struct json_object *(*xh_controller_json)(void);
+void (*xh_controller_print)(void);
+
 static int usage_status(FILE *f)
 {
 	fprintf(f,
@@ -195,9 +198,14 @@ int cmd_status(int argc, char **argv)
 		else if (json)
 			json_object_array_add(arr, o);
 	}
+	if (!json && xh_controller_print)
+		xh_controller_print();
 	if (json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "devices", arr);
+		if (xh_controller_json)
+			json_object_object_add(o, "controller",
+					       xh_controller_json());
 		xh_json_print(o);
 	}
 	return rc;

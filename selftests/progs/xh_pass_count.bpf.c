@@ -18,17 +18,7 @@ struct {
 	__type(value, __u64);
 } xt_seen SEC(".maps");
 
-SEC("xdp")
-int xt_pass_count(struct xdp_md *ctx)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&xt_seen, &zero);
-
-	if (n)
-		(*n)++;
-	return XDP_PASS;
-}
-
+/* First in the file: what `bpftool prog load` pins. */
 SEC("xdp")
 int xt_drop_all(struct xdp_md *ctx)
 {
@@ -38,4 +28,15 @@ int xt_drop_all(struct xdp_md *ctx)
 	if (n)
 		(*n)++;
 	return XDP_DROP;
+}
+
+SEC("xdp")
+int xt_pass_count(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&xt_seen, &zero);
+
+	if (n)
+		(*n)++;
+	return XDP_PASS;
 }
