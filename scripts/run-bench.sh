@@ -13,7 +13,7 @@ for b in "$BUILD"/bench/*; do
 	echo "== $(basename "$b")"
 	if json=$("$b"); then
 		tmp=$(mktemp)
-		jq --argjson new "$json" '. + $new' "$OUT" > "$tmp" && mv "$tmp" "$OUT"
+		jq --argjson new "$json" '. + $new' "$OUT" > "$tmp" && cat "$tmp" > "$OUT"; rm -f "$tmp"
 	else
 		echo "$(basename "$b"): failed" >&2
 		rc=1
@@ -24,7 +24,7 @@ for s in bench/*.sh; do
 	echo "== $(basename "$s" .sh)"
 	if json=$(BUILD=$BUILD bash "$s"); then
 		tmp=$(mktemp)
-		jq --argjson new "$json" '. + $new' "$OUT" > "$tmp" && mv "$tmp" "$OUT"
+		jq --argjson new "$json" '. + $new' "$OUT" > "$tmp" && cat "$tmp" > "$OUT"; rm -f "$tmp"
 	else
 		echo "$(basename "$s"): failed" >&2
 		rc=1
