@@ -1040,8 +1040,9 @@ int xh_config_load(const char *path, struct xh_cfg *out, char *err,
 	strcpy(cfg.socket, XH_CFG_SOCKET_DEFAULT);
 	cfg.log_level = XH_LOG_INFO;
 	cfg.notify_timeout_ms = 5000;
-	cfg.hb_interval_ms = 10;
-	cfg.hb_mult = 5;
+	/* measured: bench/failover.sh, see examples/steer.conf */
+	cfg.hb_interval_ms = 1;
+	cfg.hb_mult = 8;
 	cfg.hold_down_ms = 5000;
 	cfg.preempt = true;
 	cfg.slow_start_ms = 1000;

@@ -127,6 +127,21 @@ static struct devctx *dev_of(struct daemon *dm, const struct bk *b)
 	return &dm->devs[b->dev];
 }
 
+/* Does another backend of b's service take new flows? */
+static bool others_up(const struct daemon *dm, const struct bk *b)
+{
+	int i;
+
+	for (i = 0; i < MAX_BKS; i++) {
+		const struct bk *o = &dm->bks[i];
+
+		if (o != b && o->used && o->dev == b->dev &&
+		    o->svc_id == b->svc_id && o->written == XH_BK_UP)
+			return true;
+	}
+	return false;
+}
+
 /* The state the data path should have for b. */
 static __u8 effective(const struct daemon *dm, const struct bk *b, __u64 now)
 {
@@ -135,9 +150,12 @@ static __u8 effective(const struct daemon *dm, const struct bk *b, __u64 now)
 	if (!b->healthy)
 		return XH_BK_DOWN;
 	/* Anti-flap: a backend that failed re-enters only after being Up
-	 * for the hold-down time. Its first Up after start is immediate. */
+	 * for the hold-down time. Its first Up after start is immediate, and
+	 * so is any Up while no other backend of the service takes traffic:
+	 * holding the last hope down only lengthens a total outage. */
 	if (b->written == XH_BK_DOWN && b->ever_up && b->reason[0] &&
-	    now - b->healthy_since < (__u64)dm->cfg.hold_down_ms * 1000000ULL)
+	    now - b->healthy_since < (__u64)dm->cfg.hold_down_ms * 1000000ULL &&
+	    others_up(dm, b))
 		return XH_BK_DOWN;
 	if (b->admin == XH_BK_DRAIN || b->peer_drain)
 		return XH_BK_DRAIN;

@@ -164,8 +164,8 @@ static void test_example_steer(void **state)
 	assert_string_equal(c->notify_args[1], "lab-1");
 	assert_null(c->notify_args[2]);
 	assert_string_equal(c->checkpoint_dir, "/var/lib/xdpha");
-	assert_int_equal(c->hb_interval_ms, 10);
-	assert_int_equal(c->hb_mult, 5);
+	assert_int_equal(c->hb_interval_ms, 1);
+	assert_int_equal(c->hb_mult, 8);
 
 	assert_int_equal(c->n_ifaces, 1);
 	assert_string_equal(c->ifaces[0].name, "s0");
@@ -247,8 +247,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->n_notify_args, 0);
 	assert_int_equal(c->notify_timeout_ms, 5000);
 	assert_string_equal(c->checkpoint_dir, "");
-	assert_int_equal(c->hb_interval_ms, 10);
-	assert_int_equal(c->hb_mult, 5);
+	assert_int_equal(c->hb_interval_ms, 1);
+	assert_int_equal(c->hb_mult, 8);
 	assert_int_equal(c->hold_down_ms, 5000);
 	assert_true(c->preempt);
 	assert_int_equal(c->preempt_delay_ms, 0);
