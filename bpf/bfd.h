@@ -20,62 +20,87 @@
 #include "parse.h"
 #include "xh_bfd.h"
 
-/* Returns 1 if the packet was steady (stamped; the caller drops it), 0 if
- * it is for user space. */
-static __always_inline int xh_bfd_rx(struct xdp_md *ctx, struct xh_pkt *pkt,
-				     void *sess_map, void *backends)
+/* The session a steady control packet belongs to, or NULL when the packet
+ * is for user space. sess_map holds struct xh_bfd_sess or a value with the
+ * same layout up to rx_last_ns (struct xm_bfd_sess: asserted in xm_abi.h);
+ * *disc gets the session's key. */
+static __always_inline void *xh_bfd_match(struct xdp_md *ctx,
+					  struct xh_pkt *pkt, void *sess_map,
+					  __u32 *disc)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xh_bfd_sess *s;
-	struct xh_backend *bk;
 	__u8 *ctl, ttl;
-	__u32 disc, i, id;
-	__u64 now;
+	__u32 i;
 
 	if (pkt->l3_off > 18 || pkt->l4_off > 18 + 60)
-		return 0;
+		return NULL;
 	if (pkt->key.family == XH_FAM_V4) {
 		struct iphdr *iph = data + pkt->l3_off;
 
 		if ((void *)(iph + 1) > data_end)
-			return 0;
+			return NULL;
 		ttl = iph->ttl;
 	} else {
 		struct ipv6hdr *ip6h = data + pkt->l3_off;
 
 		if ((void *)(ip6h + 1) > data_end)
-			return 0;
+			return NULL;
 		ttl = ip6h->hop_limit;
 	}
-	if (ttl != 255)
-		return 0;
+	if (ttl != XH_BFD_TTL)
+		return NULL;
 	ctl = data + pkt->l4_off + sizeof(struct udphdr);
 	if ((void *)(ctl + XH_BFD_CTL_LEN) > data_end)
-		return 0;
-	__builtin_memcpy(&disc, ctl + 8, sizeof(disc));
-	disc = bpf_ntohl(disc);
-	if (!disc)
-		return 0;
-	s = bpf_map_lookup_elem(sess_map, &disc);
+		return NULL;
+	__builtin_memcpy(disc, ctl + 8, sizeof(*disc));
+	*disc = bpf_ntohl(*disc);
+	if (!*disc)
+		return NULL;
+	s = bpf_map_lookup_elem(sess_map, disc);
 	if (!s || s->family != pkt->key.family ||
 	    s->peer[0] != pkt->key.src[0] || s->peer[1] != pkt->key.src[1] ||
 	    s->peer[2] != pkt->key.src[2] || s->peer[3] != pkt->key.src[3])
-		return 0;
+		return NULL;
 	/* Byte for byte: any difference is news for user space. */
 #pragma unroll
 	for (i = 0; i < XH_BFD_CTL_LEN; i++)
 		if (ctl[i] != s->expect[i])
-			return 0;
-	now = bpf_ktime_get_ns();
+			return NULL;
+	return s;
+}
+
+/* Count a steady packet on its session; returns the stamp. */
+static __always_inline __u64 xh_bfd_account(struct xh_bfd_sess *s)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	s->rx_last_ns = now;
+	__sync_fetch_and_add(&s->rx_kernel, 1);
+	return now;
+}
+
+/* Steering side: a steady packet stamps its backend. Returns 1 if the
+ * packet was steady (the caller drops it), 0 if it is for user space. */
+static __always_inline int xh_bfd_rx(struct xdp_md *ctx, struct xh_pkt *pkt,
+				     void *sess_map, void *backends)
+{
+	struct xh_bfd_sess *s;
+	struct xh_backend *bk;
+	__u32 disc, id;
+	__u64 now;
+
+	s = xh_bfd_match(ctx, pkt, sess_map, &disc);
+	if (!s)
+		return 0;
+	now = xh_bfd_account(s);
 	id = s->backend;
 	if (id) {
 		bk = bpf_map_lookup_elem(backends, &id);
 		if (bk)
 			bk->last_seen_ns = now;
 	}
-	s->rx_last_ns = now;
-	__sync_fetch_and_add(&s->rx_kernel, 1);
 	return 1;
 }
 

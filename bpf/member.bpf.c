@@ -21,6 +21,7 @@
 #include "xm_abi.h"
 #include "xh_bfd.h"
 #include "parse.h"
+#include "bfd.h"
 #include "decap.h"
 #include "member_maps.h"
 
@@ -85,56 +86,21 @@ static __noinline int xm_parse(struct xdp_md *ctx, struct xh_pkt *pkt)
  * stamped (the caller consumes it), 0 if it is for user space. */
 static __always_inline int xm_bfd_rx(struct xdp_md *ctx, struct xh_pkt *pkt)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xm_bfd_sess *s;
 	struct xm_group *g;
-	__u8 *ctl, ttl;
-	__u32 disc, i, gid;
+	__u32 disc, gid;
 	__u64 now;
 
-	if (pkt->l3_off > 18 || pkt->l4_off > 18 + 60)
+	s = xh_bfd_match(ctx, pkt, &xm_bfd_v1, &disc);
+	if (!s)
 		return 0;
-	if (pkt->key.family == XH_FAM_V4) {
-		struct iphdr *iph = data + pkt->l3_off;
-
-		if ((void *)(iph + 1) > data_end)
-			return 0;
-		ttl = iph->ttl;
-	} else {
-		struct ipv6hdr *ip6h = data + pkt->l3_off;
-
-		if ((void *)(ip6h + 1) > data_end)
-			return 0;
-		ttl = ip6h->hop_limit;
-	}
-	if (ttl != XH_BFD_TTL)
-		return 0;
-	ctl = data + pkt->l4_off + sizeof(struct udphdr);
-	if ((void *)(ctl + XH_BFD_CTL_LEN) > data_end)
-		return 0;
-	__builtin_memcpy(&disc, ctl + 8, sizeof(disc));
-	disc = bpf_ntohl(disc);
-	if (!disc)
-		return 0;
-	s = bpf_map_lookup_elem(&xm_bfd_v1, &disc);
-	if (!s || s->family != pkt->key.family ||
-	    s->peer[0] != pkt->key.src[0] || s->peer[1] != pkt->key.src[1] ||
-	    s->peer[2] != pkt->key.src[2] || s->peer[3] != pkt->key.src[3])
-		return 0;
-#pragma unroll
-	for (i = 0; i < XH_BFD_CTL_LEN; i++)
-		if (ctl[i] != s->expect[i])
-			return 0;
-	now = bpf_ktime_get_ns();
+	now = xh_bfd_account((struct xh_bfd_sess *)s);
 	gid = s->group;
 	g = bpf_map_lookup_elem(&xm_groups_v1, &gid);
 	/* Our session with the owner: the owner is alive. A session with
 	 * another member of the group says nothing about the owner. */
 	if (g && g->owner_disc == disc)
 		g->owner_seen_ns = now;
-	s->rx_last_ns = now;
-	__sync_fetch_and_add(&s->rx_kernel, 1);
 	return 1;
 }
 

@@ -73,6 +73,17 @@ struct xm_bfd_sess {
 	__u64 rx_last_ns;
 };
 _Static_assert(sizeof(struct xm_bfd_sess) == 64, "xm_bfd_sess layout");
+/* The data path matches both session kinds with one function (bpf/bfd.h):
+ * everything but backend/group must sit where xh_bfd_sess has it. */
+_Static_assert(__builtin_offsetof(struct xm_bfd_sess, peer) ==
+	       __builtin_offsetof(struct xh_bfd_sess, peer) &&
+	       __builtin_offsetof(struct xm_bfd_sess, family) ==
+	       __builtin_offsetof(struct xh_bfd_sess, family) &&
+	       __builtin_offsetof(struct xm_bfd_sess, rx_kernel) ==
+	       __builtin_offsetof(struct xh_bfd_sess, rx_kernel) &&
+	       __builtin_offsetof(struct xm_bfd_sess, rx_last_ns) ==
+	       __builtin_offsetof(struct xh_bfd_sess, rx_last_ns),
+	       "xm_bfd_sess must match xh_bfd_sess but for group");
 
 /* Key of xm_decap_v1: an outer source we decapsulate from. */
 struct xm_decap_key {
