@@ -137,7 +137,10 @@ heartbeat: {
 };
 interfaces = ( { name = "s0"; role = "steer"; address = "$NET4.2"; } );
 services = (
-	{ vip = "$VIP4:$PORT/udp"; backends = ( { address = "$BK"; heartbeat = true; } ); }
+	{ vip = "$VIP4:$PORT/udp"; backends = ( { address = "$BK"; heartbeat = true; },
+		# a second, static backend: with another backend taking traffic,
+		# a returning one waits out the hold-down (alone, it would not)
+		{ address = "$NET4.99"; mac = "02:00:00:00:00:99"; heartbeat = false; } ); }
 );
 EOF
 export XDPHA_SOCKET=$XH_TMP/xdpha.sock
@@ -156,7 +159,7 @@ ns_bg s "$XDPHA" events > "$EV"
 sleep 0.2
 
 live() {
-	xdpha status --json 2>/dev/null | jq -r '.devices[0].services[0].backends[0].live'
+	xdpha status --json 2>/dev/null | jq -r --arg a "$BK" '.devices[0].services[0].backends[] | select(.addr == $a) | .live'
 }
 # has_event EVENT [STATE]: a line in the event stream for our backend
 has_event() {
