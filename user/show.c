@@ -38,6 +38,43 @@ static const char *fwd_name(__u8 fwd)
 	return fwd == XH_FWD_IPIP ? "ipip" : "l2";
 }
 
+/* What is attached to a device, whatever its role. */
+static struct json_object *dev_head_json(const struct xh_dev *d,
+					 const struct xh_dev_info *info)
+{
+	struct json_object *o = json_object_new_object(), *c = NULL;
+
+	json_object_object_add(o, "ifname", jstr(d->ifname));
+	json_object_object_add(o, "netns", d->netns[0] ? jstr(d->netns) : NULL);
+	json_object_object_add(o, "pin_dir", jstr(d->dir));
+	json_object_object_add(o, "role", jstr(info->role));
+	json_object_object_add(o, "prog_id", json_object_new_int64(info->prog_id));
+	json_object_object_add(o, "prog_name", jstr(info->prog_name));
+	json_object_object_add(o, "prog_tag", jstr(info->prog_tag));
+	json_object_object_add(o, "link_id", json_object_new_int64(info->link_id));
+	json_object_object_add(o, "mode", jstr(info->mode));
+	if (info->chain_prog_id) {
+		c = json_object_new_object();
+		json_object_object_add(c, "prog_id",
+				       json_object_new_int64(info->chain_prog_id));
+		json_object_object_add(c, "prog_name", jstr(info->chain_name));
+	}
+	json_object_object_add(o, "chain", c);
+	return o;
+}
+
+static void dev_head_print(const struct xh_dev *d,
+			   const struct xh_dev_info *info)
+{
+	printf("%s: %s, prog %u (%s, tag %s), link %u, mode %s\n", d->ifname,
+	       info->role, info->prog_id, info->prog_name, info->prog_tag,
+	       info->link_id, info->mode);
+	printf("  pinned at %s\n", d->dir);
+	if (info->chain_prog_id)
+		printf("  chain: prog %u (%s)\n", info->chain_prog_id,
+		       info->chain_name);
+}
+
 static struct json_object *dev_status(const char *ifname, bool json)
 {
 	struct json_object *o = NULL, *svcs = NULL;
@@ -54,57 +91,19 @@ static struct json_object *dev_status(const char *ifname, bool json)
 	if (!xh_dev_init(&d, ifname) && xh_dev_attached(&d) &&
 	    !xh_dev_info(&d, &info) && !strcmp(info.role, "member")) {
 		if (!json) {
-			printf("%s: member, prog %u (%s, tag %s), link %u, mode %s\n",
-			       d.ifname, info.prog_id, info.prog_name,
-			       info.prog_tag, info.link_id, info.mode);
-			printf("  pinned at %s\n", d.dir);
+			dev_head_print(&d, &info);
 			return (struct json_object *)1;
 		}
-		o = json_object_new_object();
-		json_object_object_add(o, "ifname", jstr(d.ifname));
-		json_object_object_add(o, "netns", d.netns[0] ? jstr(d.netns) : NULL);
-		json_object_object_add(o, "pin_dir", jstr(d.dir));
-		json_object_object_add(o, "role", jstr(info.role));
-		json_object_object_add(o, "prog_id", json_object_new_int64(info.prog_id));
-		json_object_object_add(o, "prog_name", jstr(info.prog_name));
-		json_object_object_add(o, "prog_tag", jstr(info.prog_tag));
-		json_object_object_add(o, "link_id", json_object_new_int64(info.link_id));
-		json_object_object_add(o, "mode", jstr(info.mode));
-		return o;
+		return dev_head_json(&d, &info);
 	}
 	if (xh_cli_open(ifname, &d, &m))
 		return NULL;
 	xh_dev_info(&d, &info);
 	if (json) {
-		o = json_object_new_object();
+		o = dev_head_json(&d, &info);
 		svcs = json_object_new_array();
-		json_object_object_add(o, "ifname", jstr(d.ifname));
-		json_object_object_add(o, "netns", d.netns[0] ? jstr(d.netns) : NULL);
-		json_object_object_add(o, "pin_dir", jstr(d.dir));
-		json_object_object_add(o, "role", jstr(info.role));
-		json_object_object_add(o, "prog_id", json_object_new_int64(info.prog_id));
-		json_object_object_add(o, "prog_name", jstr(info.prog_name));
-		json_object_object_add(o, "prog_tag", jstr(info.prog_tag));
-		json_object_object_add(o, "link_id", json_object_new_int64(info.link_id));
-		json_object_object_add(o, "mode", jstr(info.mode));
-		if (info.chain_prog_id) {
-			struct json_object *c = json_object_new_object();
-
-			json_object_object_add(c, "prog_id",
-					       json_object_new_int64(info.chain_prog_id));
-			json_object_object_add(c, "prog_name", jstr(info.chain_name));
-			json_object_object_add(o, "chain", c);
-		} else {
-			json_object_object_add(o, "chain", NULL);
-		}
 	} else {
-		printf("%s: %s, prog %u (%s, tag %s), link %u, mode %s\n",
-		       d.ifname, info.role, info.prog_id, info.prog_name,
-		       info.prog_tag, info.link_id, info.mode);
-		printf("  pinned at %s\n", d.dir);
-		if (info.chain_prog_id)
-			printf("  chain: prog %u (%s)\n", info.chain_prog_id,
-			       info.chain_name);
+		dev_head_print(&d, &info);
 	}
 	for (id = 1; id < XH_MAX_SERVICES; id++) {
 		struct xh_backend bk;
