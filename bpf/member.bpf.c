@@ -22,6 +22,7 @@
 #include "xh_bfd.h"
 #include "parse.h"
 #include "bfd.h"
+#include "stats.h"
 #include "decap.h"
 #include "member_maps.h"
 
@@ -47,12 +48,7 @@ _Static_assert(__builtin_offsetof(struct xm_group, state) == 0 &&
 
 static __always_inline void xm_count(__u32 id, __u32 bytes)
 {
-	struct xh_ctr *c = bpf_map_lookup_elem(&xm_stats, &id);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
+	xh_ctr_add(&xm_stats, id, bytes);
 }
 
 /* Every packet the member lets through ends here: counted, then offered

@@ -18,6 +18,7 @@
 #include "steer_maps.h"
 #include "lb.h"
 #include "bfd.h"
+#include "stats.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -29,22 +30,7 @@ const volatile __u32 xh_build_id = XH_BUILD_ID;
 
 static __always_inline void xh_count(__u32 id, __u32 bytes)
 {
-	struct xh_ctr *c = bpf_map_lookup_elem(&xh_stats, &id);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
-}
-
-static __always_inline void xh_count_in(void *map, __u32 id, __u32 bytes)
-{
-	struct xh_ctr *c = bpf_map_lookup_elem(map, &id);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
+	xh_ctr_add(&xh_stats, id, bytes);
 }
 
 /* Every packet xdpha does not steer ends here: counted, then offered to
@@ -255,8 +241,8 @@ int xdpha_steer(struct xdp_md *ctx)
 
 	err = xh_xmit(ctx, bk, bytes);
 	if (err == XDP_TX || err == XDP_REDIRECT) {
-		xh_count_in(&xh_svc_stats, svc->id, bytes);
-		xh_count_in(&xh_bk_stats, bk_id, bytes);
+		xh_ctr_add(&xh_svc_stats, svc->id, bytes);
+		xh_ctr_add(&xh_bk_stats, bk_id, bytes);
 	}
 	return err;
 }
