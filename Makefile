@@ -25,7 +25,7 @@ BPF_CFLAGS := -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
 	$(shell pkg-config --cflags json-c libnl-route-3.0 2>/dev/null)
-LDLIBS	= -lbpf -lelf -lz $(shell pkg-config --libs json-c libnl-route-3.0 libconfig 2>/dev/null) -lpthread
+LDLIBS	= -lbpf -lxdp -lelf -lz $(shell pkg-config --libs json-c libnl-route-3.0 libconfig libcrypto 2>/dev/null) -lpthread
 
 HDRS	:= $(wildcard include/*.h)
 BPF_HDRS := $(wildcard bpf/*.h) $(HDRS)

@@ -15,6 +15,7 @@ PKGS=(
 	libjson-c-dev			# JSON output of the CLI
 	libnl-3-dev libnl-route-3-dev	# neighbour table (MAC resolution)
 	libconfig-dev			# the controller's configuration file
+	libssl-dev			# HMAC of mirror frames (libcrypto)
 	iproute2 ethtool nftables	# test topologies, fault injection
 	iputils-ping util-linux		# ping, nsenter
 	jq				# JSON checks in shell tests
