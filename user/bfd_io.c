@@ -13,7 +13,9 @@
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
 #include "bfd_io.h"
+#include "tables.h"
 #include "log.h"
 #include "xh_abi.h"
 
@@ -409,5 +411,93 @@ int xh_bfd_io_recv(struct xh_bfd_io *io, int fd, xh_bfd_rx_cb cb, void *arg)
 		if (cb)
 			cb(io, p, &ev, arg);
 	}
+	return n;
+}
+
+/* --- kernel assist ---------------------------------------------------------- */
+
+void xh_bfd_kernel_sync(struct xh_bfd_kernel *k, struct xh_bfd_peer *p)
+{
+	struct xh_bfd_sess ks = { .family = p->family, .backend = k->tag };
+	struct xh_bfd_ctl img;
+	__u32 disc = p->s.local_disc;
+
+	if (!xh_bfd_steady_image(&p->s, &img)) {
+		if (k->in_kernel)
+			bpf_map_delete_elem(k->map_fd, &disc);
+		k->in_kernel = false;
+		return;
+	}
+	if (k->in_kernel && !memcmp(&img, &k->image, sizeof(img)))
+		return;
+	memcpy(ks.expect, &img, sizeof(img));
+	memcpy(ks.peer, p->addr, 16);
+	if (!bpf_map_update_elem(k->map_fd, &disc, &ks, BPF_ANY)) {
+		k->in_kernel = true;
+		k->image = img;
+	}
+}
+
+void xh_bfd_kernel_touch(struct xh_bfd_kernel *k, struct xh_bfd_peer *p)
+{
+	struct xh_bfd_sess ks;
+	__u32 disc = p->s.local_disc;
+
+	if (k->in_kernel && !bpf_map_lookup_elem(k->map_fd, &disc, &ks))
+		xh_bfd_touch(&p->s, ks.rx_last_ns);
+}
+
+int xh_bfd_kernel_adopt(struct xh_bfd_io *io, struct xh_bfd_kernel *k,
+			struct xh_bfd_peer *p)
+{
+	__u32 key, next, *prev = NULL;
+	struct xh_bfd_sess old;
+
+	while (!bpf_map_get_next_key(k->map_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(k->map_fd, &key, &old) ||
+		    old.family != p->family || memcmp(old.peer, p->addr, 16))
+			continue;
+		pthread_mutex_lock(&io->lock);
+		p->s.local_disc = key;
+		pthread_mutex_unlock(&io->lock);
+		xh_bfd_adopt(&p->s, (struct xh_bfd_ctl *)old.expect,
+			     old.rx_last_ns, xh_now_ns());
+		k->in_kernel = true;
+		memcpy(&k->image, old.expect, sizeof(k->image));
+		xh_bfd_io_publish(io, p);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int xh_bfd_io_slow_down(struct xh_bfd_io *io, __u32 grace_ms, __u32 rx_us,
+			int *unconfirmed)
+{
+	struct xh_bfd_event ev;
+	__u64 until = xh_now_ns() + 300000000ULL;
+	int i, n = 0, pending;
+
+	for (i = 0; i < XH_BFD_IO_MAX; i++) {
+		struct xh_bfd_peer *p = &io->peers[i];
+
+		if (!p->used || p->s.state != XH_BFD_UP)
+			continue;
+		xh_bfd_set_timers(&p->s, grace_ms * 1000, rx_us, &ev);
+		xh_bfd_io_publish(io, p);
+		xh_bfd_io_send_now(io, p, false);
+		n++;
+	}
+	do {
+		usleep(1000);
+		xh_bfd_io_recv(io, io->rx4, NULL, NULL);
+		if (io->rx6 >= 0)
+			xh_bfd_io_recv(io, io->rx6, NULL, NULL);
+		for (i = 0, pending = 0; i < XH_BFD_IO_MAX; i++)
+			if (io->peers[i].used && io->peers[i].s.poll)
+				pending++;
+	} while (n && pending && xh_now_ns() < until);
+	*unconfirmed = pending;
 	return n;
 }

@@ -73,4 +73,35 @@ typedef void (*xh_bfd_rx_cb)(struct xh_bfd_io *io, struct xh_bfd_peer *p,
 			     const struct xh_bfd_event *ev, void *arg);
 int xh_bfd_io_recv(struct xh_bfd_io *io, int fd, xh_bfd_rx_cb cb, void *arg);
 
+/*
+ * Kernel assist: the data path (steer's xh_bfd_v1, member's xm_bfd_v1, one
+ * layout but for the tag: the backend or the group a session stamps)
+ * consumes p's steady packets and stamps their arrival.
+ */
+struct xh_bfd_kernel {
+	int map_fd;
+	__u32 tag;			/* backend id or group index */
+	bool in_kernel;			/* an entry is written */
+	struct xh_bfd_ctl image;	/* what the entry expects */
+};
+
+/* Write, rewrite or remove p's entry as its steady image says. */
+void xh_bfd_kernel_sync(struct xh_bfd_kernel *k, struct xh_bfd_peer *p);
+/* Before Down/Up decisions: the data path's stamp is the session's last
+ * reception. */
+void xh_bfd_kernel_touch(struct xh_bfd_kernel *k, struct xh_bfd_peer *p);
+/* A session a previous controller left in the kernel for p's peer: take
+ * over its discriminator and Up state (no flap at the peer). Returns 0 if
+ * adopted, -ENOENT if there was none. */
+int xh_bfd_kernel_adopt(struct xh_bfd_io *io, struct xh_bfd_kernel *k,
+			struct xh_bfd_peer *p);
+
+/* A stopping controller: slow every Up session's promised transmit
+ * interval to grace_ms through a poll sequence (wait up to 300 ms for the
+ * peers' Final), so that peers keep the sessions Up while a new controller
+ * starts and adopts them. rx_us is our unchanged required min rx.
+ * Returns the sessions told; *unconfirmed the ones that did not answer. */
+int xh_bfd_io_slow_down(struct xh_bfd_io *io, __u32 grace_ms, __u32 rx_us,
+			int *unconfirmed);
+
 #endif

@@ -2,15 +2,22 @@
 /*
  * ctl.c - control socket protocol; see ctl.h.
  */
+#define _GNU_SOURCE	/* accept4, struct ucred */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include "ctl.h"
 #include "config.h"
+#include "events.h"
 
 ssize_t xh_ctl_recv(int sock, char *buf, size_t sz, int fds[2])
 {
@@ -156,4 +163,186 @@ int xh_ctl_forward(const char *path, int argc, char **argv)
 	}
 	close(fd);
 	return status;
+}
+
+/* --- the server ------------------------------------------------------------ */
+
+static int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0700);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	/* root-only: the mode keeps others from connecting, SO_PEERCRED
+	 * checks who did. */
+	umask(077);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    listen(fd, 8)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int xh_ctl_srv_open(struct xh_ctl_srv *s, const char *path, int ep,
+		    __u64 listen_key, __u64 client_key)
+{
+	struct epoll_event ee = { .events = EPOLLIN, .data.u64 = listen_key };
+
+	s->ep = ep;
+	s->key = client_key;
+	s->fd = ctl_listen(path);
+	if (s->fd < 0)
+		return s->fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ee))
+		return -errno;
+	return 0;
+}
+
+void xh_ctl_srv_accept(struct xh_ctl_srv *s)
+{
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd, i;
+
+	while ((fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
+		    cr.uid != 0) {
+			dprintf(fd, "E xdpha: the control socket is for root only\n");
+			close(fd);
+			continue;
+		}
+		for (i = 0; i < XH_CTL_CLIENTS; i++)
+			if (!s->c[i].sock)
+				break;
+		if (i == XH_CTL_CLIENTS) {
+			dprintf(fd, "E xdpha: controller busy\n");
+			close(fd);
+			continue;
+		}
+		s->c[i].sock = fd;
+		s->c[i].child = 0;
+		ee.data.u64 = s->key + i;
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ee);
+	}
+}
+
+static void client_close(struct xh_ctl_srv *s, int i)
+{
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, s->c[i].sock, NULL);
+	close(s->c[i].sock);
+	s->c[i].sock = 0;
+	s->c[i].child = 0;
+}
+
+void xh_ctl_srv_request(struct xh_ctl_srv *s, int i)
+{
+	char *argv[64];
+	int argc, fds[2], j, rc;
+	pid_t pid;
+	char buf[XH_CTL_MAX];
+	ssize_t n;
+
+	if (s->c[i].child)
+		return;		/* EOF while a verb runs: handled at exit */
+	n = xh_ctl_recv(s->c[i].sock, buf, sizeof(buf), fds);
+	if (n <= 0) {
+		client_close(s, i);
+		return;
+	}
+	argc = xh_ctl_split(buf, n, argv, 63);
+	if (argc < 1) {
+		client_close(s, i);
+		goto closefds;
+	}
+	if (!strcmp(argv[0], "events")) {
+		/* The connection becomes a subscription: one JSON line per
+		 * event, until the client goes away. */
+		int sock = s->c[i].sock;
+
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, sock, NULL);
+		fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+		if (dprintf(sock, "OK\n") < 0 ||
+		    xh_events_subscribe(s->ev, sock))
+			close(sock);
+		s->c[i].sock = 0;
+		goto closefds;
+	}
+	rc = s->inproc ? s->inproc(s->arg, argc, argv, fds[0], fds[1]) : -1;
+	if (rc >= 0) {
+		dprintf(s->c[i].sock, "X %d\n", rc);
+		client_close(s, i);
+		goto closefds;
+	}
+	fflush(NULL);		/* nothing of ours is duplicated in the child */
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (fds[0] >= 0)
+			dup2(fds[0], 1);
+		if (fds[1] >= 0)
+			dup2(fds[1], 2);
+		optind = 0;
+		rc = xh_run_verb(argc, argv, true);
+		fflush(NULL);
+		_exit(rc);
+	}
+	if (pid < 0) {
+		dprintf(s->c[i].sock, "X 1\n");
+		client_close(s, i);
+	} else {
+		s->c[i].child = pid;
+	}
+closefds:
+	for (j = 0; j < 2; j++)
+		if (fds[j] >= 0)
+			close(fds[j]);
+}
+
+bool xh_ctl_srv_reaped(struct xh_ctl_srv *s, pid_t pid, int status)
+{
+	int i;
+
+	for (i = 0; i < XH_CTL_CLIENTS; i++) {
+		if (!s->c[i].sock || s->c[i].child != pid)
+			continue;
+		dprintf(s->c[i].sock, "X %d\n",
+			WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+		client_close(s, i);
+		return true;
+	}
+	return false;
+}
+
+void xh_ctl_srv_close(struct xh_ctl_srv *s, const char *path)
+{
+	int i;
+
+	for (i = 0; i < XH_CTL_CLIENTS; i++)
+		if (s->c[i].sock)
+			close(s->c[i].sock);
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(path);
+	}
+	s->fd = -1;
 }

@@ -46,7 +46,6 @@
 
 #define MAX_DEVS	8
 #define MAX_BKS		1024
-#define MAX_CLIENTS	16
 /* A stopping controller tells its peers to expect it only every this many
  * ms (a BFD poll sequence): their detection time becomes multiplier x
  * this, long enough for a restart that adopts the sessions. */
@@ -85,20 +84,13 @@ struct sess {
 	bool used;
 	int dev;
 	struct xh_bfd_peer *peer;
-	__u32 stamp_bk;			/* the backend the data path stamps */
-	bool in_kernel;			/* xh_bfd_v1 entry written */
-	struct xh_bfd_ctl image;	/* what the entry expects */
+	struct xh_bfd_kernel k;		/* tag: the backend stamped */
 };
 
 struct devctx {
 	struct xh_dev d;
 	struct xh_steer_maps m;
 	const struct xh_cfg_iface *cfg;
-};
-
-struct client {
-	int sock;
-	pid_t child;			/* the verb running for it */
 };
 
 struct daemon {
@@ -110,8 +102,8 @@ struct daemon {
 	struct sess sess[MAX_BKS];
 	struct xh_bfd_io io;
 	struct xh_events ev;
-	struct client clients[MAX_CLIENTS];
-	int ep, sfd, tfd, ctl, lock_fd;
+	struct xh_ctl_srv ctl;
+	int ep, sfd, tfd, lock_fd;
 	__u64 tick_ns;
 	bool stop;
 	__u64 started_ns;
@@ -305,30 +297,6 @@ static void reconcile(struct daemon *dm, struct bk *b, __u64 now)
 
 /* --- BFD ----------------------------------------------------------------- */
 
-static void sess_kernel(struct daemon *dm, struct sess *s)
-{
-	struct devctx *dc = &dm->devs[s->dev];
-	struct xh_bfd_peer *p = s->peer;
-	struct xh_bfd_sess ks = { .family = p->family, .backend = s->stamp_bk };
-	struct xh_bfd_ctl img;
-	__u32 disc = p->s.local_disc;
-
-	if (!xh_bfd_steady_image(&p->s, &img)) {
-		if (s->in_kernel)
-			bpf_map_delete_elem(dc->m.bfd, &disc);
-		s->in_kernel = false;
-		return;
-	}
-	if (s->in_kernel && !memcmp(&img, &s->image, sizeof(img)))
-		return;
-	memcpy(ks.expect, &img, sizeof(img));
-	memcpy(ks.peer, p->addr, 16);
-	if (!bpf_map_update_elem(dc->m.bfd, &disc, &ks, BPF_ANY)) {
-		s->in_kernel = true;
-		s->image = img;
-	}
-}
-
 /* Set the stamped backend's detection time to the session's. */
 static void stamp_setup(struct daemon *dm, struct sess *s, bool up)
 {
@@ -336,14 +304,14 @@ static void stamp_setup(struct daemon *dm, struct sess *s, bool up)
 	struct xh_backend e;
 	__u64 det = up ? xh_bfd_detect_time_ns(&s->peer->s) : 0;
 
-	if (!s->stamp_bk ||
-	    bpf_map_lookup_elem(dc->m.backends, &s->stamp_bk, &e))
+	if (!s->k.tag ||
+	    bpf_map_lookup_elem(dc->m.backends, &s->k.tag, &e))
 		return;
 	if (e.detect_ns == det)
 		return;
 	e.detect_ns = det;
 	e.last_seen_ns = xh_now_ns();
-	bpf_map_update_elem(dc->m.backends, &s->stamp_bk, &e, BPF_ANY);
+	bpf_map_update_elem(dc->m.backends, &s->k.tag, &e, BPF_ANY);
 }
 
 static void sess_changed(struct daemon *dm, struct sess *s,
@@ -355,7 +323,7 @@ static void sess_changed(struct daemon *dm, struct sess *s,
 	bool up = bs->state == XH_BFD_UP;
 	int i;
 
-	sess_kernel(dm, s);
+	xh_bfd_kernel_sync(&s->k, s->peer);
 	if (ev->timers_changed || ev->state_changed)
 		stamp_setup(dm, s, up);
 	if (!ev->state_changed)
@@ -434,34 +402,12 @@ static struct bfd_cfg_tmp {
 	return t;
 }
 
-/* A session a previous controller left in the kernel for this peer. */
-static int find_adoptable(struct daemon *dm, int dev, const __be32 addr[4],
-			  __u8 family, __u32 *disc, struct xh_bfd_sess *out)
-{
-	struct devctx *dc = &dm->devs[dev];
-	__u32 k, next, *prev = NULL;
-
-	while (!bpf_map_get_next_key(dc->m.bfd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(dc->m.bfd, &k, out))
-			continue;
-		if (out->family == family && !memcmp(out->peer, addr, 16)) {
-			*disc = k;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 static struct sess *sess_get(struct daemon *dm, struct bk *b)
 {
 	struct devctx *dc = dev_of(dm, b);
 	struct bfd_cfg_tmp bc = bfd_cfg(&dm->cfg);
-	struct xh_bfd_sess old;
 	__be32 local[4] = {};
 	struct sess *s = NULL;
-	__u32 disc;
 	int i;
 
 	for (i = 0; i < MAX_BKS; i++) {
@@ -487,25 +433,17 @@ static struct sess *sess_get(struct daemon *dm, struct bk *b)
 	}
 	memset(s, 0, sizeof(*s));
 	s->dev = b->dev;
-	s->stamp_bk = b->id;
+	s->k.tag = b->id;
 	s->peer = xh_bfd_io_add(&dm->io, b->addr, b->family, local, &bc.c, s);
 	if (!s->peer)
 		return NULL;
 	s->used = true;
 	/* Restarted controller: keep the discriminator the peer knows and
 	 * the Up state the data path is still stamping. */
-	if (!find_adoptable(dm, b->dev, b->addr, b->family, &disc, &old)) {
-		pthread_mutex_lock(&dm->io.lock);
-		s->peer->s.local_disc = disc;
-		pthread_mutex_unlock(&dm->io.lock);
-		xh_bfd_adopt(&s->peer->s, (struct xh_bfd_ctl *)old.expect,
-			     old.rx_last_ns, xh_now_ns());
-		s->in_kernel = true;
-		memcpy(&s->image, old.expect, sizeof(s->image));
-		xh_bfd_io_publish(&dm->io, s->peer);
+	s->k.map_fd = dc->m.bfd;
+	if (!xh_bfd_kernel_adopt(&dm->io, &s->k, s->peer))
 		pr_info("bfd: adopted the session with %s (disc %u)\n", b->name,
-			disc);
-	}
+			s->peer->s.local_disc);
 	return s;
 }
 
@@ -613,10 +551,10 @@ static void sess_put(struct daemon *dm, struct sess *s)
 	for (i = 0; i < MAX_BKS; i++)
 		if (dm->bks[i].used && dm->bks[i].sess == s)
 			return;
-	if (s->in_kernel) {
+	if (s->k.in_kernel) {
 		__u32 disc = s->peer->s.local_disc;
 
-		bpf_map_delete_elem(dm->devs[s->dev].m.bfd, &disc);
+		bpf_map_delete_elem(s->k.map_fd, &disc);
 	}
 	xh_bfd_io_del(&dm->io, s->peer);
 	s->used = false;
@@ -916,17 +854,12 @@ static void tick(struct daemon *dm)
 
 	for (i = 0; i < MAX_BKS; i++) {
 		struct sess *s = &dm->sess[i];
-		struct xh_bfd_sess ks;
-		__u32 disc;
 
 		if (!s->used)
 			continue;
-		disc = s->peer->s.local_disc;
 		/* Steady packets never reach us: the data path's stamp is
 		 * the session's last reception. */
-		if (s->in_kernel &&
-		    !bpf_map_lookup_elem(dm->devs[s->dev].m.bfd, &disc, &ks))
-			xh_bfd_touch(&s->peer->s, ks.rx_last_ns);
+		xh_bfd_kernel_touch(&s->k, s->peer);
 		if (xh_bfd_check_timeout(&s->peer->s, now, &ev) > 0) {
 			xh_bfd_io_publish(&dm->io, s->peer);
 			sess_changed(dm, s, &ev);
@@ -952,156 +885,16 @@ static void tick(struct daemon *dm)
 
 /* --- control socket -------------------------------------------------------- */
 
-static int ctl_listen(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)], *slash;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		mkdir(dir, 0700);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	/* root-only: the mode keeps others from connecting, SO_PEERCRED
-	 * checks who did. */
-	umask(077);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
-	    listen(fd, 8)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-static void ctl_accept(struct daemon *dm)
-{
-	struct epoll_event ee = { .events = EPOLLIN };
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-	int fd, i;
-
-	while ((fd = accept4(dm->ctl, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
-		    cr.uid != 0) {
-			dprintf(fd, "E xdpha: the control socket is for root only\n");
-			close(fd);
-			continue;
-		}
-		for (i = 0; i < MAX_CLIENTS; i++)
-			if (!dm->clients[i].sock)
-				break;
-		if (i == MAX_CLIENTS) {
-			dprintf(fd, "E xdpha: controller busy\n");
-			close(fd);
-			continue;
-		}
-		dm->clients[i].sock = fd;
-		dm->clients[i].child = 0;
-		ee.data.u64 = 1000 + i;
-		epoll_ctl(dm->ep, EPOLL_CTL_ADD, fd, &ee);
-	}
-}
-
-static int run_verb_local(int argc, char **argv);
-static struct json_object *controller_json(void);
-static void controller_print(void);
-
-static void client_close(struct daemon *dm, int i)
-{
-	epoll_ctl(dm->ep, EPOLL_CTL_DEL, dm->clients[i].sock, NULL);
-	close(dm->clients[i].sock);
-	dm->clients[i].sock = 0;
-	dm->clients[i].child = 0;
-}
-
-static void ctl_request(struct daemon *dm, int i)
-{
-	struct client *c = &dm->clients[i];
-	char *argv[64];
-	int argc, fds[2], j;
-	pid_t pid;
-	char buf[XH_CTL_MAX];
-	ssize_t n;
-
-	if (c->child)
-		return;		/* EOF while a verb runs: handled at exit */
-	n = xh_ctl_recv(c->sock, buf, sizeof(buf), fds);
-	if (n <= 0) {
-		client_close(dm, i);
-		return;
-	}
-	argc = xh_ctl_split(buf, n, argv, 63);
-	if (argc < 1) {
-		client_close(dm, i);
-		goto closefds;
-	}
-	if (!strcmp(argv[0], "events")) {
-		/* The connection becomes a subscription: one JSON line per
-		 * event, until the client goes away. */
-		epoll_ctl(dm->ep, EPOLL_CTL_DEL, c->sock, NULL);
-		fcntl(c->sock, F_SETFL, fcntl(c->sock, F_GETFL) | O_NONBLOCK);
-		if (dprintf(c->sock, "OK\n") < 0 ||
-		    xh_events_subscribe(&dm->ev, c->sock)) {
-			close(c->sock);
-		}
-		c->sock = 0;
-		goto closefds;
-	}
-	fflush(NULL);		/* nothing of ours is duplicated in the child */
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-		int rc;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (fds[0] >= 0)
-			dup2(fds[0], 1);
-		if (fds[1] >= 0)
-			dup2(fds[1], 2);
-		rc = run_verb_local(argc, argv);
-		fflush(NULL);
-		_exit(rc);
-	}
-	if (pid < 0) {
-		dprintf(c->sock, "X 1\n");
-		client_close(dm, i);
-	} else {
-		c->child = pid;
-	}
-closefds:
-	for (j = 0; j < 2; j++)
-		if (fds[j] >= 0)
-			close(fds[j]);
-}
-
 static void reap(struct daemon *dm)
 {
-	int status, i;
+	int status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (xh_events_reaped(&dm->ev, pid, status))
 			continue;
-		for (i = 0; i < MAX_CLIENTS; i++) {
-			if (dm->clients[i].child != pid)
-				continue;
-			dprintf(dm->clients[i].sock, "X %d\n",
-				WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-			client_close(dm, i);
+		if (xh_ctl_srv_reaped(&dm->ctl, pid, status))
 			resync(dm);
-		}
 	}
 	xh_events_pump(&dm->ev, xh_now_ns());
 }
@@ -1190,13 +983,14 @@ static int setup(struct daemon *dm)
 	its.it_value.tv_nsec = its.it_interval.tv_nsec = dm->tick_ns % 1000000000;
 	its.it_value.tv_sec = its.it_interval.tv_sec = dm->tick_ns / 1000000000;
 	timerfd_settime(dm->tfd, 0, &its, NULL);
-	dm->ctl = ctl_listen(dm->cfg.socket);
-	if (dm->ctl < 0) {
-		pr_warn("control socket %s: %s\n", dm->cfg.socket,
-			strerror(-dm->ctl));
-		return dm->ctl;
-	}
 	dm->ep = epoll_create1(EPOLL_CLOEXEC);
+	dm->ctl.ev = &dm->ev;
+	err = xh_ctl_srv_open(&dm->ctl, dm->cfg.socket, dm->ep, 5, 1000);
+	if (err) {
+		pr_warn("control socket %s: %s\n", dm->cfg.socket,
+			strerror(-err));
+		return err;
+	}
 	ee.data.u64 = 1;
 	epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->sfd, &ee);
 	ee.data.u64 = 2;
@@ -1207,8 +1001,6 @@ static int setup(struct daemon *dm)
 		ee.data.u64 = 4;
 		epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->io.rx6, &ee);
 	}
-	ee.data.u64 = 5;
-	epoll_ctl(dm->ep, EPOLL_CTL_ADD, dm->ctl, &ee);
 	return 0;
 }
 
@@ -1256,9 +1048,9 @@ static int loop(struct daemon *dm)
 			else if (k == 4)
 				xh_bfd_io_recv(&dm->io, dm->io.rx6, on_bfd, dm);
 			else if (k == 5)
-				ctl_accept(dm);
-			else if (k >= 1000 && k < 1000 + MAX_CLIENTS)
-				ctl_request(dm, k - 1000);
+				xh_ctl_srv_accept(&dm->ctl);
+			else if (k >= 1000 && k < 1000 + XH_CTL_CLIENTS)
+				xh_ctl_srv_request(&dm->ctl, k - 1000);
 		}
 	}
 	return 0;
@@ -1269,35 +1061,18 @@ static int loop(struct daemon *dm)
  * stamps) Up while a new controller starts and adopts them. */
 static void graceful_stop(struct daemon *dm)
 {
-	struct xh_bfd_event ev;
-	__u64 until = xh_now_ns() + 300000000ULL;
-	int i, n = 0, pending;
+	int n, pending;
 
-	for (i = 0; i < MAX_BKS; i++) {
-		struct sess *s = &dm->sess[i];
-
-		if (!s->used || s->peer->s.state != XH_BFD_UP)
-			continue;
-		xh_bfd_set_timers(&s->peer->s, RESTART_GRACE_MS * 1000,
-				  dm->cfg.hb_interval_ms * 1000, &ev);
-		xh_bfd_io_publish(&dm->io, s->peer);
-		xh_bfd_io_send_now(&dm->io, s->peer, false);
-		n++;
-	}
-	do {
-		usleep(1000);
-		xh_bfd_io_recv(&dm->io, dm->io.rx4, NULL, NULL);
-		if (dm->io.rx6 >= 0)
-			xh_bfd_io_recv(&dm->io, dm->io.rx6, NULL, NULL);
-		for (i = 0, pending = 0; i < MAX_BKS; i++)
-			if (dm->sess[i].used && dm->sess[i].peer->s.poll)
-				pending++;
-	} while (pending && xh_now_ns() < until);
+	n = xh_bfd_io_slow_down(&dm->io, RESTART_GRACE_MS,
+				dm->cfg.hb_interval_ms * 1000, &pending);
 	if (n)
 		pr_info("told %d peers to expect us every %u ms (%d did not "
 			"confirm): a restart within that keeps their sessions\n",
 			n, RESTART_GRACE_MS, pending);
 }
+
+static struct json_object *controller_json(void);
+static void controller_print(void);
 
 /* --- the verb ---------------------------------------------------------------- */
 
@@ -1343,7 +1118,7 @@ int cmd_run(int argc, char **argv)
 		return XH_EXIT_ERR;
 	D = dm;
 	dm->cfg_path = path;
-	dm->ctl = dm->sfd = dm->tfd = dm->ep = dm->lock_fd = -1;
+	dm->ctl.fd = dm->sfd = dm->tfd = dm->ep = dm->lock_fd = -1;
 	dm->io.rx4 = dm->io.rx6 = -1;
 	if (xh_config_load(path, &dm->cfg, err, sizeof(err))) {
 		pr_warn("%s\n", err);
@@ -1380,10 +1155,7 @@ out:
 	xh_bfd_io_fini(&dm->io);
 	for (i = 0; i < dm->n_devs; i++)
 		xh_maps_close(&dm->devs[i].m);
-	if (dm->ctl >= 0) {
-		close(dm->ctl);
-		unlink(dm->cfg.socket);
-	}
+	xh_ctl_srv_close(&dm->ctl, dm->cfg.socket);
 	xh_config_free(&dm->cfg);
 	free(dm);
 	return rc;
@@ -1436,7 +1208,7 @@ static struct json_object *controller_json(void)
 		json_object_object_add(so, "tx_max_late_ms", json_object_new_double(
 			s->peer->tx_max_late_ns / 1e6));
 		json_object_object_add(so, "in_kernel",
-				       json_object_new_boolean(s->in_kernel));
+				       json_object_new_boolean(s->k.in_kernel));
 		json_object_array_add(ss, so);
 	}
 	json_object_object_add(o, "sessions", ss);
@@ -1466,13 +1238,6 @@ static void controller_print(void)
 		       (unsigned long long)s->peer->tx_count,
 		       (unsigned long long)s->peer->tx_late,
 		       s->peer->tx_max_late_ns / 1e6,
-		       s->in_kernel ? ", steady in kernel" : "");
+		       s->k.in_kernel ? ", steady in kernel" : "");
 	}
-}
-
-/* The control socket runs verbs in a child; this is their table. */
-static int run_verb_local(int argc, char **argv)
-{
-	optind = 0;
-	return xh_run_verb(argc, argv, true);
 }
