@@ -85,6 +85,31 @@ _Static_assert(__builtin_offsetof(struct xm_bfd_sess, peer) ==
 	       __builtin_offsetof(struct xh_bfd_sess, rx_last_ns),
 	       "xm_bfd_sess must match xh_bfd_sess but for group");
 
+/* Ownership adverts between the members of a group (user space only):
+ * UDP to this port, sent on every change of claim or eligibility and every
+ * advert interval. They carry what BFD cannot (priority, claim); liveness
+ * is BFD's alone. */
+#define XM_ADVERT_PORT		7869
+#define XM_ADVERT_MAGIC		0x58484144	/* "XHAD" */
+#define XM_ADVERT_VERSION	1
+
+enum xm_advert_flags {
+	XM_ADV_CLAIM = 1,	/* the sender's gate is open for the group */
+	XM_ADV_ELIGIBLE = 2,	/* the sender may own it (not demoted) */
+	XM_ADV_ARBITER = 4,	/* the sender is driven by an arbiter */
+};
+
+struct xm_advert {
+	__be32 magic;		/* XM_ADVERT_MAGIC */
+	__u8 version;		/* XM_ADVERT_VERSION */
+	__u8 group;		/* the group's id (1..255), not its index */
+	__u8 priority;		/* 1..254 */
+	__u8 flags;		/* enum xm_advert_flags */
+	__be32 seq;		/* per sender and group, +1 per advert */
+	__be32 pad;
+};
+_Static_assert(sizeof(struct xm_advert) == 16, "xm_advert layout");
+
 /* Key of xm_decap_v1: an outer source we decapsulate from. */
 struct xm_decap_key {
 	__be32 addr[4];

@@ -363,6 +363,39 @@ static bool valid_ifname(const char *n)
 	return true;
 }
 
+/* An array of address strings, either family, no duplicates. */
+static int as_addrs(struct ctx *c, const config_setting_t *s, const char *what,
+		    struct xh_cfg_addr *out, unsigned int max, unsigned int *n)
+{
+	unsigned int i, j, len;
+	int err;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(c, s, "%s: %s must be an array [ \"addr\", ... ], "
+			    "not %s", what, sname(s), type_name(s));
+	len = config_setting_length(s);
+	if (len > max)
+		return fail(c, s, "%s: %s has %u addresses, at most %u", what,
+			    sname(s), len, max);
+	for (i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+
+		err = as_addr(c, e, what, XH_FAM_NONE, out[i].addr,
+			      &out[i].family);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++)
+			if (out[j].family == out[i].family &&
+			    !memcmp(out[j].addr, out[i].addr, 16))
+				return fail(c, e, "%s: %s lists %s twice", what,
+					    sname(s),
+					    config_setting_get_string(e));
+	}
+	*n = len;
+	return 0;
+}
+
 static int as_ifname(struct ctx *c, const config_setting_t *s,
 		     const char *what, char dst[IF_NAMESIZE])
 {
@@ -520,7 +553,7 @@ static int parse_iface(struct ctx *c, const config_setting_t *g,
 {
 	static const char *const known[] = { "name", "role", "mode", "address",
 					     "address6", "flows", "flows_new",
-					     NULL };
+					     "decap", NULL };
 	static const char *const roles[] = { "steer", "member", NULL };
 	static const char *const modes[] = { "native", "generic", NULL };
 	const config_setting_t *s;
@@ -555,11 +588,14 @@ static int parse_iface(struct ctx *c, const config_setting_t *g,
 		err = as_enum(c, s, what, roles, &v);
 		if (err)
 			return err;
-		if (v == XH_ROLE_MEMBER)
-			return fail(c, s, "%s: role member is not supported by "
-				    "xdpha run yet", what);
 		ifc->role = v;
 	}
+	if (ifc != cfg->ifaces && ifc->role != cfg->ifaces[0].role)
+		return fail(c, s ?: g, "%s: role %s, but %s is %s: one "
+			    "controller is either a steering node or a member",
+			    what, roles[ifc->role], cfg->ifaces[0].name,
+			    roles[cfg->ifaces[0].role]);
+	cfg->role = ifc->role;
 	s = config_setting_get_member(g, "mode");
 	if (s) {
 		err = as_enum(c, s, what, modes, &v);
@@ -595,6 +631,16 @@ static int parse_iface(struct ctx *c, const config_setting_t *g,
 	s = config_setting_get_member(g, "flows_new");
 	if (s) {
 		err = as_u32(c, s, what, 1, INT32_MAX, &ifc->flows_new);
+		if (err)
+			return err;
+	}
+	s = config_setting_get_member(g, "decap");
+	if (s) {
+		if (ifc->role != XH_ROLE_MEMBER)
+			return fail(c, s, "%s: decap is for role member (the "
+				    "steering node encapsulates)", what);
+		err = as_addrs(c, s, what, ifc->decap, XH_CFG_MAX_DECAP,
+			       &ifc->n_decap);
 		if (err)
 			return err;
 	}
@@ -889,11 +935,193 @@ static int parse_services(struct ctx *c, const config_setting_t *l,
 	return 0;
 }
 
+static int parse_group(struct ctx *c, const config_setting_t *g,
+		       struct xh_cfg *cfg, struct xh_cfg_group *grp)
+{
+	static const char *const known[] = { "name", "id", "interface", "vips",
+					     "priority", "peers", "preempt",
+					     "hold_down_ms", "startup_ms",
+					     "advert_interval_ms", "announce",
+					     "arbiter", NULL };
+	static const char *const aknown[] = { "count", "interval_ms", NULL };
+	const struct xh_cfg_iface *ifc = NULL;
+	const config_setting_t *s, *a;
+	const char *txt = "";
+	char what[96];
+	unsigned int i;
+	__u32 v;
+	int err;
+
+	grp->line = config_setting_source_line(g);
+	grp->preempt = cfg->preempt;
+	grp->hold_down_ms = cfg->hold_down_ms;
+	grp->startup_ms = 3000;
+	grp->advert_ms = 200;
+	grp->announce_count = 5;
+	grp->announce_ms = 20;
+	err = want_group(c, g, "groups entry");
+	err = err ?: check_known(c, g, "group", known);
+	if (err)
+		return err;
+	s = config_setting_get_member(g, "name");
+	if (!s)
+		return fail(c, g, "group: name missing");
+	err = as_str(c, s, "group", &txt);
+	if (err)
+		return err;
+	if (!*txt || strlen(txt) >= sizeof(grp->name) ||
+	    strspn(txt, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_-.") != strlen(txt))
+		return fail(c, s, "group: name \"%s\" must be 1..%zu of "
+			    "A-Z a-z 0-9 _ - .", txt, sizeof(grp->name) - 1);
+	strcpy(grp->name, txt);
+	snprintf(what, sizeof(what), "group %s", grp->name);
+	for (i = 0; &cfg->groups[i] != grp; i++)
+		if (!strcmp(cfg->groups[i].name, grp->name))
+			return fail(c, s, "%s is already declared at line %d",
+				    what, cfg->groups[i].line);
+	s = config_setting_get_member(g, "id");
+	if (!s)
+		return fail(c, g, "%s: id missing (1..255, the same on every "
+			    "member of the group)", what);
+	err = as_u32(c, s, what, 1, 255, &grp->id);
+	if (err)
+		return err;
+	for (i = 0; &cfg->groups[i] != grp; i++)
+		if (cfg->groups[i].id == grp->id)
+			return fail(c, s, "%s: id %u is group %s's already",
+				    what, grp->id, cfg->groups[i].name);
+	s = config_setting_get_member(g, "interface");
+	if (s) {
+		err = as_ifname(c, s, what, grp->iface);
+		if (err)
+			return err;
+		ifc = xh_config_iface(cfg, grp->iface);
+		if (!ifc)
+			return fail(c, s, "%s: interface %s is not declared in "
+				    "interfaces", what, grp->iface);
+	} else if (cfg->n_ifaces == 1) {
+		ifc = &cfg->ifaces[0];
+		strcpy(grp->iface, ifc->name);
+	} else {
+		return fail(c, g, "%s: interface missing (%u interfaces are "
+			    "declared)", what, cfg->n_ifaces);
+	}
+	s = config_setting_get_member(g, "vips");
+	if (!s)
+		return fail(c, g, "%s: vips missing", what);
+	err = as_addrs(c, s, what, grp->vips, XH_CFG_MAX_GROUP_VIPS,
+		       &grp->n_vips);
+	if (err)
+		return err;
+	if (!grp->n_vips)
+		return fail(c, s, "%s: vips is empty", what);
+	for (i = 0; i < grp->n_vips; i++) {
+		unsigned int k, j;
+
+		for (k = 0; &cfg->groups[k] != grp; k++)
+			for (j = 0; j < cfg->groups[k].n_vips; j++)
+				if (!memcmp(&cfg->groups[k].vips[j],
+					    &grp->vips[i], 17))
+					return fail(c, s, "%s: a VIP of group "
+						    "%s too", what,
+						    cfg->groups[k].name);
+	}
+	s = config_setting_get_member(g, "priority");
+	if (!s)
+		return fail(c, g, "%s: priority missing (1..254, higher wins)",
+			    what);
+	err = as_u32(c, s, what, 1, 254, &v);
+	if (err)
+		return err;
+	grp->priority = v;
+	s = config_setting_get_member(g, "peers");
+	if (!s)
+		return fail(c, g, "%s: peers missing (the other members' "
+			    "addresses)", what);
+	err = as_addrs(c, s, what, grp->peers, XH_CFG_MAX_PEERS, &grp->n_peers);
+	if (err)
+		return err;
+	for (i = 0; i < grp->n_peers; i++) {
+		const struct xh_cfg_addr *p = &grp->peers[i];
+
+		if (p->family == XH_FAM_V6 && !ifc->have_addr6)
+			return fail(c, s, "%s: an IPv6 peer needs address6 on "
+				    "%s", what, ifc->name);
+		if ((p->family == XH_FAM_V4 && p->addr[0] == ifc->addr4) ||
+		    (p->family == XH_FAM_V6 &&
+		     !memcmp(p->addr, ifc->addr6, 16)))
+			return fail(c, s, "%s: a peer is this member's own "
+				    "address", what);
+	}
+	s = config_setting_get_member(g, "preempt");
+	if (s && (err = as_bool(c, s, what, &grp->preempt)))
+		return err;
+	s = config_setting_get_member(g, "arbiter");
+	if (s && (err = as_bool(c, s, what, &grp->arbiter)))
+		return err;
+	s = config_setting_get_member(g, "hold_down_ms");
+	if (s && (err = as_u32(c, s, what, 0, 3600000, &grp->hold_down_ms)))
+		return err;
+	s = config_setting_get_member(g, "startup_ms");
+	if (s && (err = as_u32(c, s, what, 0, 600000, &grp->startup_ms)))
+		return err;
+	s = config_setting_get_member(g, "advert_interval_ms");
+	if (s && (err = as_u32(c, s, what, 10, 60000, &grp->advert_ms)))
+		return err;
+	a = config_setting_get_member(g, "announce");
+	if (a) {
+		err = want_group(c, a, "announce");
+		err = err ?: check_known(c, a, "announce", aknown);
+		if (err)
+			return err;
+		s = config_setting_get_member(a, "count");
+		if (s && (err = as_u32(c, s, what, 0, 100,
+				       &grp->announce_count)))
+			return err;
+		s = config_setting_get_member(a, "interval_ms");
+		if (s && (err = as_u32(c, s, what, 1, 10000,
+				       &grp->announce_ms)))
+			return err;
+	}
+	return 0;
+}
+
+static int parse_groups(struct ctx *c, const config_setting_t *l,
+			struct xh_cfg *cfg)
+{
+	unsigned int i, n;
+	int err;
+
+	err = want_list(c, l);
+	if (err)
+		return err;
+	if (cfg->role != XH_ROLE_MEMBER)
+		return fail(c, l, "groups are for role member interfaces (a "
+			    "steering node has services)");
+	n = config_setting_length(l);
+	if (n > XH_CFG_MAX_GROUPS)
+		return fail(c, l, "%u groups, at most %u", n,
+			    XH_CFG_MAX_GROUPS);
+	cfg->groups = calloc(n ?: 1, sizeof(*cfg->groups));
+	if (!cfg->groups)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		err = parse_group(c, config_setting_get_elem(l, i), cfg,
+				  &cfg->groups[i]);
+		if (err)
+			return err;
+		cfg->n_groups++;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, const config_setting_t *root,
 		      struct xh_cfg *cfg)
 {
 	static const char *const known[] = { "controller", "heartbeat",
-					     "interfaces", "services", NULL };
+					     "interfaces", "services", "groups",
+					     NULL };
 	const config_setting_t *s;
 	int err;
 
@@ -921,7 +1149,13 @@ static int parse_root(struct ctx *c, const config_setting_t *root,
 	if (err)
 		return err;
 	s = config_setting_get_member(root, "services");
-	return s ? parse_services(c, s, cfg) : 0;
+	if (s && cfg->role == XH_ROLE_MEMBER)
+		return fail(c, s, "services are for role steer interfaces (a "
+			    "member has groups)");
+	if (s && (err = parse_services(c, s, cfg)))
+		return err;
+	s = config_setting_get_member(root, "groups");
+	return s ? parse_groups(c, s, cfg) : 0;
 }
 
 /* The whole file as one NUL-terminated string. */
@@ -1071,6 +1305,7 @@ void xh_config_free(struct xh_cfg *cfg)
 	for (i = 0; cfg->services && i < cfg->n_services; i++)
 		free(cfg->services[i].backends);
 	free(cfg->services);
+	free(cfg->groups);
 	free(cfg->ifaces);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -58,16 +58,49 @@ struct xh_cfg_service {
 	int line;
 };
 
+#define XH_CFG_MAX_GROUPS	16	/* XM_MAX_GROUPS */
+#define XH_CFG_MAX_GROUP_VIPS	8
+#define XH_CFG_MAX_PEERS	8	/* XE_MAX_PEERS */
+#define XH_CFG_MAX_DECAP	16	/* XM_MAX_DECAP_SRCS */
+
+struct xh_cfg_addr {
+	__be32 addr[4];
+	__u8 family;
+};
+
 /* One interface the controller attaches to. */
 struct xh_cfg_iface {
 	char name[IF_NAMESIZE];
-	enum xh_role role;	/* XH_ROLE_STEER only, for now */
+	enum xh_role role;	/* one role per file: steer or member */
 	enum xh_mode mode;	/* XDP attach mode */
 	__be32 addr4;		/* BFD source toward IPv4 backends */
 	__be32 addr6[4];	/* BFD source toward IPv6 backends */
 	bool have_addr6;
 	__u32 flows;		/* confirmed flow table size */
 	__u32 flows_new;	/* unconfirmed flow table size */
+	/* member: outer sources we decapsulate IP-in-IP from */
+	struct xh_cfg_addr decap[XH_CFG_MAX_DECAP];
+	unsigned int n_decap;
+	int line;
+};
+
+/* A member's VIP group: one election among the members listed. */
+struct xh_cfg_group {
+	char name[64];
+	__u32 id;		/* 1..255, the same on every member */
+	char iface[IF_NAMESIZE];
+	struct xh_cfg_addr vips[XH_CFG_MAX_GROUP_VIPS];
+	unsigned int n_vips;
+	__u8 priority;		/* 1..254, higher wins */
+	struct xh_cfg_addr peers[XH_CFG_MAX_PEERS];
+	unsigned int n_peers;
+	bool preempt;
+	bool arbiter;		/* only promote/demote change ownership */
+	__u32 hold_down_ms;	/* back this long before preempting */
+	__u32 startup_ms;	/* wait for peers before claiming */
+	__u32 advert_ms;	/* advert refresh interval */
+	__u32 announce_count;	/* gratuitous ARP / unsolicited NA */
+	__u32 announce_ms;
 	int line;
 };
 
@@ -97,6 +130,9 @@ struct xh_cfg {
 	unsigned int n_ifaces;
 	struct xh_cfg_service *services;	/* file order */
 	unsigned int n_services;
+	struct xh_cfg_group *groups;		/* member role; file order */
+	unsigned int n_groups;
+	enum xh_role role;			/* of every interface */
 };
 
 /*

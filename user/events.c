@@ -23,6 +23,7 @@ static const char *const names[XH_EV_MAX] = {
 	[XH_EV_SESSION] = "session",
 	[XH_EV_CONFIG] = "config",
 	[XH_EV_CONTROLLER] = "controller",
+	[XH_EV_OWNER] = "owner",
 };
 
 const char *xh_ev_name(enum xh_ev_type t)

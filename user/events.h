@@ -25,6 +25,8 @@ enum xh_ev_type {
 	XH_EV_SESSION,		/* a BFD session changed state */
 	XH_EV_CONFIG,		/* configuration (re)loaded or refused */
 	XH_EV_CONTROLLER,	/* controller started or stopping */
+	XH_EV_OWNER,		/* member: we took or gave up a VIP group
+				 * (service = group, state active|standby) */
 	XH_EV_MAX,
 };
 

@@ -15,6 +15,8 @@
 #include <netlink/netlink.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/link.h>
+#include <netlink/route/addr.h>
+#include <linux/if_addr.h>
 #include "neigh.h"
 #include "xh_abi.h"
 
@@ -122,5 +124,46 @@ int xh_dev_mac(int ifindex, __u8 mac[6])
 	else
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
+	return err;
+}
+
+int xh_addr_ensure(int ifindex, const __be32 addr[4], __u8 family)
+{
+	int af = family == XH_FAM_V6 ? AF_INET6 : AF_INET;
+	struct nl_addr *a = NULL;
+	struct rtnl_addr *ra = NULL;
+	struct nl_sock *sk;
+	int err;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err < 0) {
+		err = -EIO;
+		goto out;
+	}
+	a = nl_addr_build(af, addr, af == AF_INET6 ? 16 : 4);
+	ra = rtnl_addr_alloc();
+	if (!a || !ra) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nl_addr_set_prefixlen(a, af == AF_INET6 ? 128 : 32);
+	rtnl_addr_set_ifindex(ra, ifindex);
+	rtnl_addr_set_local(ra, a);
+	if (af == AF_INET6)
+		rtnl_addr_set_flags(ra, IFA_F_NODAD);
+	err = rtnl_addr_add(sk, ra, NLM_F_EXCL);
+	if (err == -NLE_EXIST)
+		err = 0;
+	else if (err < 0)
+		err = -EIO;
+	else
+		err = 1;
+out:
+	rtnl_addr_put(ra);
+	nl_addr_put(a);
+	nl_socket_free(sk);
 	return err;
 }

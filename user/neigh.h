@@ -17,4 +17,8 @@ int xh_neigh_resolve(int ifindex, const __be32 addr[4], __u8 family,
 /* The MAC of a local device. */
 int xh_dev_mac(int ifindex, __u8 mac[6]);
 
+/* Put addr (/32 or /128, IPv6 without DAD) on ifindex unless it is there:
+ * 1 if added, 0 if present, -errno. */
+int xh_addr_ensure(int ifindex, const __be32 addr[4], __u8 family);
+
 #endif
