@@ -60,6 +60,8 @@ int xh_ctl_split(char *buf, size_t len, char **argv, int max)
 	return argc;
 }
 
+const char *xh_ctl_sock;
+
 const char *xh_ctl_path(const char *opt)
 {
 	const char *env = getenv(XH_CTL_ENV);

@@ -23,6 +23,8 @@
 ssize_t xh_ctl_recv(int sock, char *buf, size_t sz, int fds[2]);
 /* Split a NUL-separated request into argv; returns argc or -1. */
 int xh_ctl_split(char *buf, size_t len, char **argv, int max);
+/* -S of the command line, NULL if not given. */
+extern const char *xh_ctl_sock;
 /* Where the controller listens: -S, $XDPHA_SOCKET, or the default. */
 const char *xh_ctl_path(const char *opt);
 /* Run argv through the controller at path. Returns the verb's exit

@@ -43,6 +43,7 @@
 #include "neigh.h"
 #include "log.h"
 #include "ctl.h"
+#include "member_ctl.h"
 
 #define MAX_DEVS	8
 #define MAX_BKS		1024
@@ -1133,6 +1134,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if (xh_log_level < dm->cfg.log_level)
 		xh_log_level = dm->cfg.log_level;
+	if (dm->cfg.role == XH_ROLE_MEMBER) {
+		struct xh_cfg cfg = dm->cfg;
+
+		free(dm);
+		return xh_member_run(&cfg, path);
+	}
 	xh_events_init(&dm->ev);
 	dm->ev.prog = dm->cfg.notify_prog;
 	dm->ev.args = dm->cfg.notify_args;

@@ -89,6 +89,8 @@ void xe_decide(const struct xe_input *in, struct xe_decision *out)
 					  in->addr)) {
 			out->action = XE_YIELD;
 			out->why = "a better member claims the group";
+		} else {
+			out->why = "owner";
 		}
 		return;
 	}

@@ -458,6 +458,7 @@ int main(int argc, char **argv)
 		}
 	}
 	xh_log_init(verbose);
+	xh_ctl_sock = sock;
 	if (argc < 2) {
 		fprintf(stderr, "usage: xdpha [-v] [-S SOCKET | --local] VERB "
 			"[options] [DEV] (see 'xdpha help')\n");

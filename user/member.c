@@ -243,7 +243,15 @@ static int usage_member(FILE *f)
 "  (SIGUSR1 drains, SIGUSR2 undrains, or the drain file exists).\n"
 "  --check-cmd is split on spaces and run without a shell; exit 0 passes.\n"
 "  Defaults: interval 10 ms, multiplier 5, checks every 100 ms with a\n"
-"  1000 ms timeout, rise 1, fall 1, slow start 1000 ms, rt-prio 50.\n");
+"  1000 ms timeout, rise 1, fall 1, slow start 1000 ms, rt-prio 50.\n"
+"\n"
+"usage: xdpha [-S SOCKET] member promote|demote GROUP\n"
+"  Tell the member controller (xdpha run with role member) running on\n"
+"  SOCKET: demote takes this member out of GROUP's election until a\n"
+"  promote (it yields the VIPs if it owns them); promote makes it\n"
+"  eligible again. With `arbiter = true` in the group, they are the only\n"
+"  way ownership changes: promote claims the VIPs at once, demote gives\n"
+"  them up; demote the old owner before promoting the new one.\n");
 	return f == stderr ? XH_EXIT_USAGE : XH_EXIT_OK;
 }
 
@@ -298,6 +306,22 @@ int cmd_member(int argc, char **argv)
 		{}
 	};
 	struct member *mb;
+
+	if (argc >= 2 && (!strcmp(argv[1], "promote") ||
+			  !strcmp(argv[1], "demote"))) {
+		int rc;
+
+		if (argc != 3)
+			return usage_member(stderr);
+		rc = xh_ctl_forward(xh_ctl_path(xh_ctl_sock), argc, argv);
+		if (rc < 0) {
+			pr_warn("xdpha: no member controller listens on %s "
+				"(start one with xdpha run, or pass -S)\n",
+				xh_ctl_path(xh_ctl_sock));
+			return XH_EXIT_ERR;
+		}
+		return rc;
+	}
 	struct xh_bfd_cfg bc = { .detect_mult = 5 };
 	__be32 peer[4], local[4];
 	__u8 pf = 0, lf = 0;
