@@ -135,3 +135,9 @@ $(BUILD)/steer_rebuilt.bpf.o: bpf/steer.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $
 $(BUILD)/xh-traffic: selftests/tools/xh_traffic.c | $(BUILD)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu11 $< -lm -o $@
+
+# The mirror transports' test and benchmark driver (links the library).
+all: $(BUILD)/xh-xport-test
+$(BUILD)/xh-xport-test: selftests/tools/xh_xport_test.c $(LIB) $(HDRS) $(wildcard user/*.h) | $(BUILD)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
