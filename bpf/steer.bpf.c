@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "xh_abi.h"
+#include "xm_abi.h"
 #include "xh_hash.h"
 #include "parse.h"
 #include "encap.h"
@@ -75,6 +76,19 @@ static __always_inline void xh_flow_touch(struct xh_flow *f,
 		f->last_used_ns = now;
 }
 
+/* A confirmed flow got a backend: tell the flow mirror. */
+static __always_inline void xh_flow_report(const struct xh_flow_key *key,
+					   __u32 backend, __u32 svc_id)
+{
+	struct xh_flow_ev ev = {
+		.key = *key, .backend = backend, .svc_id = svc_id,
+		.op = XH_FLOW_PUT,
+	};
+
+	if (bpf_ringbuf_output(&xh_flow_ev, &ev, sizeof(ev), 0))
+		xh_count(XH_CTR_FLOW_EV_LOST, 0);
+}
+
 /* Choose a backend for a flow that has none (f == NULL) or whose backend
  * died (f != NULL, rewritten in place). Records new flows. */
 static __always_inline struct xh_backend *
@@ -105,9 +119,12 @@ xh_flow_choose(const struct xh_service *svc, struct xh_pkt *pkt,
 	nf.last_used_ns = xh_coarse(now);
 	/* A TCP packet other than a bare SYN is an established flow picked
 	 * up mid-stream (after a takeover): confirm it at once. */
-	bpf_map_update_elem(xh_tcp_established(pkt) ? (void *)&xh_flows_v1 :
-						      (void *)&xh_flown_v1,
-			    &pkt->key, &nf, BPF_ANY);
+	if (!xh_tcp_established(pkt)) {
+		bpf_map_update_elem(&xh_flown_v1, &pkt->key, &nf, BPF_ANY);
+	} else if (!bpf_map_update_elem(&xh_flows_v1, &pkt->key, &nf,
+					BPF_ANY)) {
+		xh_flow_report(&pkt->key, id, svc->id);
+	}
 	return bk;
 }
 
@@ -138,6 +155,7 @@ xh_flow_slow(const struct xh_service *svc, struct xh_pkt *pkt,
 	if (!bpf_map_update_elem(&xh_flows_v1, &pkt->key, &nf, BPF_ANY)) {
 		bpf_map_delete_elem(&xh_flown_v1, &pkt->key);
 		xh_count(XH_CTR_FLOW_CONFIRM, 0);
+		xh_flow_report(&pkt->key, nf.backend, svc->id);
 	}
 	return bk;
 }
@@ -196,6 +214,16 @@ int xdpha_steer(struct xdp_md *ctx)
 			return xh_drop(XH_CTR_DROP_BFD, bytes);
 		return xh_pass(ctx, XH_CTR_PASS_BFD, bytes);
 	}
+	/* The flow mirror's frames go to its AF_XDP socket, if one is
+	 * bound to this queue; else to the stack (a UDP socket). */
+	if (pkt.key.dport == bpf_htons(XM_MIRROR_PORT) &&
+	    pkt.key.proto == IPPROTO_UDP &&
+	    bpf_redirect_map(&xh_xsks, ctx->rx_queue_index, XDP_PASS) ==
+	    XDP_REDIRECT) {
+		xh_count(XH_CTR_MIRROR_RX, 0);
+		xh_count(XH_CTR_REDIRECT, bytes);
+		return XDP_REDIRECT;
+	}
 
 	/* Fast path: a confirmed flow carries its service and backend. */
 	f = bpf_map_lookup_elem(&xh_flows_v1, &pkt.key);
@@ -204,10 +232,13 @@ int xdpha_steer(struct xdp_md *ctx)
 		if (svc && svc->id && svc->id == f->svc_id) {
 			bk_id = f->backend;
 			bk = xh_bk_get(bk_id, svc->id, &now, false);
-			if (bk)
+			if (bk) {
 				xh_flow_touch(f, &now);
-			else
+			} else {
 				bk = xh_flow_choose(svc, &pkt, f, &now, &bk_id);
+				if (bk)
+					xh_flow_report(&pkt.key, bk_id, svc->id);
+			}
 		} else {
 			svc = NULL;	/* service gone: look up afresh */
 		}

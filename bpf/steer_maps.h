@@ -133,6 +133,21 @@ struct {
 	__type(value, struct xh_bfd_sess);
 } xh_bfd_v1 SEC(".maps");
 
+/* Confirmed flows that got or changed a backend (struct xh_flow_ev), for
+ * the flow mirror. Written only on those events, never per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} xh_flow_ev SEC(".maps");
+
+/* Rx queue -> AF_XDP socket of the mirror (UDP to XM_MIRROR_PORT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} xh_xsks SEC(".maps");
+
 /* The chain slot: a program here sees every packet xdpha passes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

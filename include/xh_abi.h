@@ -168,6 +168,21 @@ _Static_assert(sizeof(struct xh_flow) == 16, "xh_flow layout");
 
 #define XH_FLOW_TOUCH_NS	(1000ULL * 1000 * 1000)
 
+/* Record of the ring buffer xh_flow_ev: a confirmed flow got (or changed)
+ * its backend, for the flow mirror (a standby steering node keeps every
+ * established flow on its backend). Idle flows age out of each node's LRU
+ * on their own; user space reports the deletions it makes itself. */
+enum xh_flow_op { XH_FLOW_PUT = 1, XH_FLOW_DEL = 2 };
+
+struct xh_flow_ev {
+	struct xh_flow_key key;
+	__u32 backend;
+	__u32 svc_id;
+	__u8 op;		/* enum xh_flow_op */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct xh_flow_ev) == 56, "xh_flow_ev layout");
+
 /* Value of xh_ifaces_v1, keyed by ifindex: what a redirect needs to know of
  * an egress device. */
 struct xh_iface {
@@ -232,6 +247,10 @@ enum xh_ctr_id {
 	XH_CTR_FLOW_CONFIRM,	/* flow moved to the confirmed table */
 	XH_CTR_FALLBACK,	/* chosen backend dead, next live one taken */
 	XH_CTR_FRAG,		/* IPv4 fragment or IPv6 extension header */
+	XH_CTR_FLOW_EV_LOST,	/* flow event not reported: ring buffer full
+				 * (no flow mirror reads it, or it lags) */
+	XH_CTR_MIRROR_RX,	/* mirror frame redirected to AF_XDP (counted
+				 * as redirect too) */
 	XH_CTR_MAX,
 };
 
@@ -246,6 +265,7 @@ enum xh_ctr_id {
 	"drop_no_backend", "drop_no_txport", "drop_family", "drop_encap", \
 	"drop_bfd", "tx", "redirect",					\
 	"flow_new", "flow_confirm", "fallback", "frag",			\
+	"flow_ev_lost", "mirror_rx",					\
 }
 
 #endif /* XH_ABI_H */

@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "steer.skel.h"
 #include "test_progs.h"
 #include "testlib.h"
 #include "xh_hash.h"
@@ -423,6 +425,73 @@ out:
 	fx_close(&fx);
 }
 
+/* Ring buffer consumer: collect the flow events. */
+struct ev_sink {
+	struct xh_flow_ev ev[8];
+	int n;
+};
+
+static int ev_collect(void *ctx, void *data, size_t len)
+{
+	struct ev_sink *k = ctx;
+
+	if (len == sizeof(struct xh_flow_ev) && k->n < 8)
+		memcpy(&k->ev[k->n], data, len);
+	k->n++;
+	return 0;
+}
+
+/* Confirmed flows, and only they, reach the flow mirror's ring buffer:
+ * on confirmation, mid-stream pickup and a move off a dead backend. */
+static void flow_events(void)
+{
+	struct steer_fx fx;
+	struct pkt_spec s = { .family = 4, .src = "192.0.2.51", .dst = VIP4,
+			      .proto = IPPROTO_TCP, .sport = 5555, .dport = 80,
+			      .tcp_flags = 0x02 };
+	struct ring_buffer *rb = NULL;
+	struct ev_sink sink = {};
+	struct xh_flow_key k;
+	__u32 ret, a, b;
+
+	if (base_setup(&fx, 0, 0))
+		goto out;
+	ASSERT_OK(fx_rebuild(&fx, 1, SMALL_M, NULL), "rebuild");
+	rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.xh_flow_ev), ev_collect,
+			      &sink, NULL);
+	if (!ASSERT_OK_PTR(rb, "ring_buffer__new"))
+		goto out;
+	pkt_flow_key(&s, &k);
+	a = fx_send(&fx, &s, &ret);		/* SYN: unconfirmed */
+	ring_buffer__consume(rb);
+	ASSERT_EQ(sink.n, 0, "SYN: no event");
+	s.tcp_flags = 0x10;			/* ACK: confirmed */
+	fx_send(&fx, &s, &ret);
+	fx_send(&fx, &s, &ret);			/* established: no event */
+	ring_buffer__consume(rb);
+	if (!ASSERT_EQ(sink.n, 1, "confirm: one event"))
+		goto out;
+	ASSERT_EQ(sink.ev[0].op, XH_FLOW_PUT, "put");
+	ASSERT_EQ(sink.ev[0].backend, a, "its backend");
+	ASSERT_EQ(sink.ev[0].svc_id, 1, "its service");
+	ASSERT_OK(memcmp(&sink.ev[0].key, &k, sizeof(k)), "its key");
+	/* its backend goes down: the flow moves, the mirror hears it */
+	ASSERT_OK(fx_set_backend(&fx, a, XH_BK_DOWN, 0), "down");
+	b = fx_send(&fx, &s, &ret);
+	ring_buffer__consume(rb);
+	ASSERT_NEQ(a, b, "moved");
+	if (ASSERT_EQ(sink.n, 2, "move: one event"))
+		ASSERT_EQ(sink.ev[1].backend, b, "the new backend");
+	/* a mid-stream pickup is confirmed at once, and reported */
+	s.sport = 5556;
+	fx_send(&fx, &s, &ret);
+	ring_buffer__consume(rb);
+	ASSERT_EQ(sink.n, 3, "mid-stream: one event");
+out:
+	ring_buffer__free(rb);
+	fx_close(&fx);
+}
+
 static void no_backend(void)
 {
 	struct steer_fx fx;
@@ -546,6 +615,8 @@ void test_steer_lb(void)
 		syn_flood();
 	if (test__start_subtest("udp_confirm_on_second_packet"))
 		udp_confirm();
+	if (test__start_subtest("flow_events_for_the_mirror"))
+		flow_events();
 	if (test__start_subtest("no_live_backend_dropped"))
 		no_backend();
 	if (test__start_subtest("counters_match"))
