@@ -227,6 +227,35 @@ static void test_example_active_standby(void **state)
 	assert_int_equal(s->backends[1].tier, 0);
 }
 
+static void test_example_member(void **state)
+{
+	struct fixture *f = *state;
+	const struct xh_cfg_group *g;
+	struct xh_cfg *c = &f->cfg;
+	int ret;
+
+	ret = xh_config_load(examples_path("member.conf"), c, f->err,
+			     sizeof(f->err));
+	if (ret)
+		fail_msg("%s", f->err);
+	assert_int_equal(c->role, XH_ROLE_MEMBER);
+	assert_int_equal(c->ifaces[0].n_decap, 2);
+	assert_int_equal(c->n_groups, 1);
+	g = &c->groups[0];
+	assert_string_equal(g->name, "vnf1");
+	assert_int_equal(g->id, 1);
+	assert_int_equal(g->n_vips, 2);
+	assert_int_equal(g->vips[1].family, XH_FAM_V6);
+	assert_int_equal(g->priority, 200);
+	assert_int_equal(g->n_peers, 1);
+	assert_true(g->preempt);
+	assert_false(g->arbiter);
+	assert_int_equal(g->announce_count, 5);
+	assert_int_equal(g->announce_ms, 20);
+	assert_int_equal(g->advert_ms, 200);
+	assert_int_equal(g->startup_ms, 3000);
+}
+
 static void test_defaults(void **state)
 {
 	struct fixture *f = *state;
@@ -318,9 +347,6 @@ static const struct {
 	  "   address = \"198.18.0.2\"; }\n);\n", "not an interface name" },
 	{ "interfaces = (\n { name = \"s/0\"; address = \"198.18.0.2\"; }  #!\n);\n",
 	  "not an interface name" },
-	{ "interfaces = (\n { name = \"s0\";\n   role = \"member\";  #!\n"
-	  "   address = \"198.18.0.2\"; }\n);\n",
-	  "role member is not supported by xdpha run yet" },
 	{ "interfaces = (\n { name = \"s0\"; role = \"lb\";  #!\n"
 	  "   address = \"198.18.0.2\"; }\n);\n", "steer|member" },
 	{ "interfaces = (\n { name = \"s0\"; mode = \"skb\";  #!\n"
@@ -458,6 +484,33 @@ static const struct {
 	{ "interfaces = (\n { name = \"s0\"; address = \"198.18.0.2\";\n"
 	  "   flows = 0x100000000; }  #!\n);\n", "out of range" },
 	{ IF1 "# a comment\n@include \"more.conf\"  #!\n", "@include" },
+
+	/* member role */
+#define MIF "interfaces = ( { name = \"b0\"; role = \"member\"; " \
+	    "address = \"198.18.0.11\"; } );\n"
+#define GRP(x) MIF "groups = (\n { name = \"g\"; id = 1; vips = [ " \
+	    "\"198.18.100.1\" ]; priority = 100;\n" x " } );\n"
+	{ GRP("  peers = [ \"198.18.0.12\" ]; arbitre = true;  #!\n"),
+	  "unknown setting 'arbitre'" },
+	{ GRP("  peers = [ \"198.18.0.11\" ];  #!\n"), "own address" },
+	{ GRP("  peers = [ \"fd00::12\" ];  #!\n"), "needs address6" },
+	{ GRP("  peers = [ \"198.18.0.12\", \"198.18.0.12\" ];  #!\n"),
+	  "twice" },
+	{ MIF "groups = (\n { name = \"g\"; id = 0;  #!\n vips = [ "
+	  "\"198.18.100.1\" ]; priority = 100; peers = [ \"198.18.0.12\" ]; } );\n",
+	  "out of range 1..255" },
+	{ MIF "groups = (\n { name = \"g\"; id = 1; vips = [ \"198.18.100.1\" ];"
+	  " priority = 255;  #!\n peers = [ \"198.18.0.12\" ]; } );\n",
+	  "out of range 1..254" },
+	{ MIF "groups = (\n { name = \"g\"; id = 1; vips = [ \"198.18.100.1\" ];"
+	  " priority = 1; }  #!\n);\n", "peers missing" },
+	{ MIF "services = ();  #!\n", "for role steer" },
+	{ IF1 "groups = ();  #!\n", "for role member" },
+	{ "interfaces = (\n { name = \"s0\"; address = \"198.18.0.2\"; },\n"
+	  " { name = \"b0\"; role = \"member\"; address = \"198.18.0.11\"; }  #!\n);\n",
+	  "either a steering node or a member" },
+	{ "interfaces = (\n { name = \"s0\"; address = \"198.18.0.2\";\n"
+	  "   decap = [ \"198.18.0.3\" ]; }  #!\n);\n", "decap is for role member" },
 };
 
 static void test_bad(void **state)
@@ -584,6 +637,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_example_active_standby,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_example_member, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prescan_quiet, setup,
