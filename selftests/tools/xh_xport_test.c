@@ -98,6 +98,7 @@ static int open_xport(const struct opts *o, struct xh_xport **x)
 	return xh_xport_open_xsk(&c, x);
 }
 
+/* "ready" into path (not empty: the tests wait for a non-empty file). */
 static void touch(const char *path)
 {
 	FILE *f;
@@ -105,8 +106,10 @@ static void touch(const char *path)
 	if (!path)
 		return;
 	f = fopen(path, "w");
-	if (f)
+	if (f) {
+		fputs("ready\n", f);
 		fclose(f);
+	}
 }
 
 static FILE *report_open(const struct opts *o)
