@@ -19,25 +19,12 @@
 # xport_udp_small_frames_per_s}. The table goes to stderr.
 set -u
 . "$(dirname "$0")/../scripts/topo.sh"
-XPORT=${XPORT:-$BUILD/xh-xport-test}
+. "$(dirname "$0")/../scripts/xport_topo.sh"
 TRIALS=${XPORT_TRIALS:-5}
 DURATION=${XPORT_DURATION:-2}
 
 topo_init "xhr$$-"
-[ -x "$XPORT" ] || die "$XPORT not built (make)"
-mkns a
-mkns b
-ip link add m0 netns "${XH_P}a" type veth peer name m0 netns "${XH_P}b" ||
-	die "veth"
-for n in a b; do
-	nodad "$n" m0
-	ns "$n" ip link set m0 up
-	ns "$n" "$XDPHA" attach member m0 >/dev/null || die "attach member ($n)"
-done
-ns a ip addr add $NET4.1/24 dev m0
-ns b ip addr add $NET4.2/24 dev m0
-ns a ping -c1 -W1 -q $NET4.2 >/dev/null 2>&1 || true
-ns b ping -c1 -W1 -q $NET4.1 >/dev/null 2>&1 || true
+xport_topo || die "the member program cannot be attached"
 
 # run MODE SIZE -> the sink's report in $XH_TMP/MODE-SIZE-N.json
 run() {

@@ -21,40 +21,19 @@
 # socket with BPF_NOEXIST fails with EEXIST exactly when the slot is taken.
 set -u
 . "$(dirname "$0")/../../scripts/topo.sh"
-XPORT=${XPORT:-$BUILD/xh-xport-test}
+. "$(dirname "$0")/../../scripts/xport_topo.sh"
 N=${XSK_TEST_COUNT:-5000}
 
 topo_init "xhx$$-"
-[ -x "$XPORT" ] || die "$XPORT not built (make)"
-mkns a
-mkns b
-ip link add m0 netns "${XH_P}a" type veth peer name m0 netns "${XH_P}b" ||
-	die "veth"
-for n in a b; do
-	nodad "$n" m0
-	ns "$n" ip link set m0 up
-done
-ns a ip addr add $NET4.1/24 dev m0
-ns b ip addr add $NET4.2/24 dev m0
+if ! xport_topo; then
+	[ -n "${CI:-}" ] && die "native XDP on veth unavailable"
+	log "SKIP: native XDP on veth unavailable"
+	exit 4
+fi
 ns b ip addr add $NET4.3/24 dev m0	# ours, but not the transport's
-ns a ip -6 addr add $NET6::1/64 dev m0 nodad
-ns b ip -6 addr add $NET6::2/64 dev m0 nodad
-for n in a b; do
-	if ! out=$(ns "$n" "$XDPHA" attach member m0 2>&1); then
-		log "attach member: $out"
-		[ -n "${CI:-}" ] && die "native XDP on veth unavailable"
-		log "SKIP: native XDP on veth unavailable"
-		exit 4
-	fi
-done
+
 PIN_A=/sys/fs/bpf/xdpha/netns:${XH_P}a/m0
 PIN_B=/sys/fs/bpf/xdpha/netns:${XH_P}b/m0
-# neighbours known before traffic (the AF_XDP transport reads the peer's
-# MAC from the table; the UDP one would queue its first frames)
-ns a ping -c1 -W1 -q $NET4.2 >/dev/null 2>&1 || true
-ns a ping -6 -c1 -W1 -q $NET6::2 >/dev/null 2>&1 || true
-ns b ping -c1 -W1 -q $NET4.1 >/dev/null 2>&1 || true
-ns b ping -6 -c1 -W1 -q $NET6::1 >/dev/null 2>&1 || true
 
 probe() { ns "$1" "$XPORT" probe --dev m0; }
 
