@@ -643,6 +643,16 @@ int xh_xport_open_xsk(const struct xh_xport_cfg *c, struct xh_xport **out)
 	if (k->xp.max_payload > c->frame_size - k->hdr_len)
 		k->xp.max_payload = c->frame_size - k->hdr_len;
 
+	if (c->xsks_map_fd > 0) {
+		k->map_fd = c->xsks_map_fd;
+	} else {
+		k->map_fd = xh_xport_xsks_map(k->xp.ifname);
+		if (k->map_fd < 0) {
+			err = k->map_fd;
+			goto fail;
+		}
+		k->map_owned = true;
+	}
 	if (mac_zero(c->local_mac)) {
 		err = xh_dev_mac(k->xp.ifindex, k->xp.c.local_mac);
 		if (err) {
@@ -657,20 +667,9 @@ int xh_xport_open_xsk(const struct xh_xport_cfg *c, struct xh_xport **out)
 		if (err) {
 			xh_addr_format(c->peer, c->family, buf, sizeof(buf));
 			pr_warn("mirror transport: peer %s has no MAC in the neighbour table of %s (%s); is it on the link? Else pass its next hop's MAC\n",
-				buf,
-				k->xp.ifname, strerror(-err));
+				buf, k->xp.ifname, strerror(-err));
 			goto fail;
 		}
-	}
-	if (c->xsks_map_fd > 0) {
-		k->map_fd = c->xsks_map_fd;
-	} else {
-		k->map_fd = xh_xport_xsks_map(k->xp.ifname);
-		if (k->map_fd < 0) {
-			err = k->map_fd;
-			goto fail;
-		}
-		k->map_owned = true;
 	}
 
 	err = xsk_setup(k);
