@@ -541,6 +541,27 @@ static void self_name(const struct mctl *mc, const struct mgroup *g,
 	xh_addr_format(a, fam, buf, sz);
 }
 
+/* The group's VIPs on its interface, added back if gone: the kernel drops
+ * a device's IPv6 addresses when its link goes down (keep_addr_on_down is
+ * 0 by default), and an owner whose link came back would pass its VIP6
+ * traffic to a stack that no longer accepts it. */
+static void vips_ensure(struct mctl *mc, struct mgroup *g)
+{
+	struct mdev *md = &mc->devs[g->dev];
+	char a[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	for (i = 0; i < g->cfg->n_vips; i++) {
+		if (xh_addr_ensure(md->d.ifindex, g->cfg->vips[i].addr,
+				   g->cfg->vips[i].family) != 1)
+			continue;
+		xh_addr_format(g->cfg->vips[i].addr, g->cfg->vips[i].family,
+			       a, sizeof(a));
+		pr_info("group %s: %s was gone from %s (link down?): added "
+			"again\n", g->cfg->name, a, md->d.ifname);
+	}
+}
+
 static void take(struct mctl *mc, struct mgroup *g, __u64 now,
 		 const char *why)
 {
@@ -552,6 +573,7 @@ static void take(struct mctl *mc, struct mgroup *g, __u64 now,
 	gate_write(mc, g, now, false);
 	announce_start(mc, g, now);
 	advert_all(mc, g, now);
+	vips_ensure(mc, g);	/* after the announcement: not on its path */
 	self_name(mc, g, self, sizeof(self));
 	xh_event(&mc->ev, XH_EV_OWNER, g->cfg->name, self, "active", why);
 }
@@ -663,6 +685,8 @@ static void evaluate(struct mctl *mc, struct mgroup *g, __u64 now)
 		g->conflict = false;
 	}
 	gate_write(mc, g, now, pending);
+	if (now >= g->next_advert_ns)
+		vips_ensure(mc, g);
 	if (adv_flags(g) != g->adv_flags || now >= g->next_advert_ns)
 		advert_all(mc, g, now);
 	if (g->announce_left && now >= g->next_announce_ns)
