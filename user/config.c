@@ -1116,12 +1116,89 @@ static int parse_groups(struct ctx *c, const config_setting_t *l,
 	return 0;
 }
 
+static int parse_mirror(struct ctx *c, const config_setting_t *g,
+			struct xh_cfg *cfg)
+{
+	static const char *const known[] = { "interface", "peer", "node_id",
+					     "peer_id", "stream", "transport",
+					     "key", NULL };
+	static const char *const xports[] = { "auto", "afxdp", "udp", NULL };
+	struct xh_cfg_mirror *m = &cfg->mirror;
+	const struct xh_cfg_iface *ifc;
+	const config_setting_t *s;
+	const char *what = "mirror", *txt = "";
+	int err, v;
+
+	m->line = config_setting_source_line(g);
+	m->stream = 1;
+	err = want_group(c, g, what);
+	err = err ?: check_known(c, g, what, known);
+	if (err)
+		return err;
+	if (cfg->role != XH_ROLE_STEER)
+		return fail(c, g, "mirror: the flow mirror is for role steer "
+			    "(members mirror state with libxdpha)");
+	s = config_setting_get_member(g, "interface");
+	if (s) {
+		err = as_ifname(c, s, what, m->iface);
+		if (err)
+			return err;
+	} else if (cfg->n_ifaces == 1) {
+		strcpy(m->iface, cfg->ifaces[0].name);
+	} else {
+		return fail(c, g, "mirror: interface missing (%u interfaces "
+			    "are declared)", cfg->n_ifaces);
+	}
+	ifc = xh_config_iface(cfg, m->iface);
+	if (!ifc)
+		return fail(c, s ?: g, "mirror: interface %s is not declared",
+			    m->iface);
+	s = config_setting_get_member(g, "peer");
+	if (!s)
+		return fail(c, g, "mirror: peer missing (the other steering "
+			    "node's address)");
+	err = as_addr(c, s, what, XH_FAM_NONE, m->peer.addr, &m->peer.family);
+	if (err)
+		return err;
+	if (m->peer.family == XH_FAM_V6 && !ifc->have_addr6)
+		return fail(c, s, "mirror: an IPv6 peer needs address6 on %s",
+			    ifc->name);
+	s = config_setting_get_member(g, "node_id");
+	if (s && (err = as_u32(c, s, what, 1, UINT32_MAX, &m->node_id)))
+		return err;
+	s = config_setting_get_member(g, "peer_id");
+	if (s && (err = as_u32(c, s, what, 1, UINT32_MAX, &m->peer_id)))
+		return err;
+	s = config_setting_get_member(g, "stream");
+	if (s && (err = as_u32(c, s, what, 1, INT32_MAX, &m->stream)))
+		return err;
+	s = config_setting_get_member(g, "transport");
+	if (s) {
+		err = as_enum(c, s, what, xports, &v);
+		if (err)
+			return err;
+		m->transport = v;
+	}
+	s = config_setting_get_member(g, "key");
+	if (s) {
+		err = as_str(c, s, what, &txt);
+		if (err)
+			return err;
+		if (strlen(txt) < 8 || strlen(txt) >= sizeof(m->key))
+			return fail(c, s, "mirror: key must be 8..%zu characters",
+				    sizeof(m->key) - 1);
+		strcpy(m->key, txt);
+	}
+	m->enabled = true;
+	return 0;
+}
+
 static int parse_root(struct ctx *c, const config_setting_t *root,
 		      struct xh_cfg *cfg)
 {
 	static const char *const known[] = { "controller", "heartbeat",
 					     "interfaces", "services", "groups",
-					     NULL };
+					     "mirror", NULL };
 	const config_setting_t *s;
 	int err;
 
@@ -1153,6 +1230,9 @@ static int parse_root(struct ctx *c, const config_setting_t *root,
 		return fail(c, s, "services are for role steer interfaces (a "
 			    "member has groups)");
 	if (s && (err = parse_services(c, s, cfg)))
+		return err;
+	s = config_setting_get_member(root, "mirror");
+	if (s && (err = parse_mirror(c, s, cfg)))
 		return err;
 	s = config_setting_get_member(root, "groups");
 	return s ? parse_groups(c, s, cfg) : 0;

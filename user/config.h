@@ -104,6 +104,18 @@ struct xh_cfg_group {
 	int line;
 };
 
+/* mirror { }: the flow table mirrored with a peer steering node. */
+struct xh_cfg_mirror {
+	bool enabled;
+	char iface[IF_NAMESIZE];	/* the NIC it runs on */
+	struct xh_cfg_addr peer;	/* the other steering node */
+	__u32 node_id, peer_id;		/* 0: derived from the addresses */
+	__u32 stream;			/* base stream id (default 1) */
+	int transport;			/* enum xh_mlink_xport */
+	char key[65];			/* HMAC secret, "" = none */
+	int line;
+};
+
 struct xh_cfg {
 	char path[PATH_MAX];		/* the file this came from */
 
@@ -130,6 +142,7 @@ struct xh_cfg {
 	unsigned int n_ifaces;
 	struct xh_cfg_service *services;	/* file order */
 	unsigned int n_services;
+	struct xh_cfg_mirror mirror;		/* steer role */
 	struct xh_cfg_group *groups;		/* member role; file order */
 	unsigned int n_groups;
 	enum xh_role role;			/* of every interface */
