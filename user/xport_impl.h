@@ -6,6 +6,7 @@
 #ifndef XH_XPORT_IMPL_H
 #define XH_XPORT_IMPL_H
 
+#include <stddef.h>
 #include <net/if.h>
 #include "xport.h"
 
@@ -30,6 +31,28 @@ struct xh_xport {
 	unsigned int max_payload;
 	struct xh_xport_stats st;
 };
+
+/* The frames of the AF_XDP transport (xport_frame.c). */
+struct xh_frame {
+	const struct xh_xport_cfg *c;	/* addresses, MACs, ports, flags */
+	unsigned int hdr_len;		/* Ethernet + IP + UDP */
+	__u64 csum_base;	/* IPv4: header sum without tot_len; IPv6:
+				 * pseudo header and ports, no length */
+};
+
+void xh_frame_init(struct xh_frame *fr, const struct xh_xport_cfg *c);
+/* The headers every TX chunk carries; only lengths and checksums vary. */
+void xh_frame_template(const struct xh_frame *fr, __u8 *f);
+/* Payload v into the chunk at f (headers written by the template);
+ * returns the frame's length. */
+__u32 xh_frame_build(const struct xh_frame *fr, __u8 *f,
+		     const struct iovec *v);
+/* 0 and m filled if p is a UDP datagram for us, else -enum xh_xport_drop. */
+int xh_frame_parse(const struct xh_frame *fr, const __u8 *p, __u32 len,
+		   struct xh_xport_msg *m);
+/* Ones' complement sum of memory in memory order; fold to 16 bits. */
+__u64 xh_csum_add(__u64 sum, const void *p, size_t len);
+__u16 xh_csum_fold(__u64 sum);
 
 /* Check c, fill defaults into x->c, look up the device. */
 int xh_xport_init(struct xh_xport *x, const struct xh_xport_cfg *c);

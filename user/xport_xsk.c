@@ -11,8 +11,8 @@
  * each chunk carries the Ethernet/IP/UDP headers from open on (written
  * once: the kernel never writes into a TX chunk), so sending a payload
  * writes the payload and three length fields and finishes a checksum
- * from a precomputed partial sum. A TX chunk is free again when its
- * address comes back on the completion ring.
+ * from a precomputed partial sum (xport_frame.c). A TX chunk is free
+ * again when its address comes back on the completion ring.
  *
  * Copy mode (veth, and any driver without AF_XDP zero-copy) transmits
  * only inside sendto(): send() kicks until the kernel took the whole TX
@@ -27,12 +27,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
-#include <linux/if_ether.h>
 #include <linux/if_xdp.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 #include "log.h"
@@ -44,11 +39,6 @@
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET	9
 #endif
-
-#define VLAN_HLEN	4
-#define IP4_OFF		ETH_HLEN
-#define UDP4_OFF	(ETH_HLEN + 20)
-#define UDP6_OFF	(ETH_HLEN + 40)
 
 struct xsk {
 	struct xh_xport xp;
@@ -65,54 +55,12 @@ struct xsk {
 	__u32 n_held;
 	int map_fd;
 	bool map_owned, registered, zc;
-	unsigned int hdr_len;	/* Ethernet + IP + UDP */
-	__u64 csum_base;	/* IPv4: header sum without tot_len;
-				 * IPv6: pseudo header and ports, no length */
+	struct xh_frame fr;
 };
 
 static struct xsk *xsk_of(struct xh_xport *x)
 {
 	return (struct xsk *)x;
-}
-
-/* Ones' complement sum of memory as 16-bit words in memory order, loaded
- * natively: byte order drops out, so the result is stored as is. */
-static __u64 csum_add(__u64 sum, const void *p, size_t len)
-{
-	const __u8 *b = p;
-	__u64 w8;
-	__u32 w4;
-	__u16 w2 = 0;
-
-	for (; len >= 8; b += 8, len -= 8) {
-		memcpy(&w8, b, 8);
-		sum += (w8 & 0xffffffff) + (w8 >> 32);
-	}
-	if (len >= 4) {
-		memcpy(&w4, b, 4);
-		sum += w4;
-		b += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&w2, b, 2);
-		sum += w2;
-		b += 2;
-		len -= 2;
-	}
-	if (len) {
-		w2 = 0;
-		memcpy(&w2, b, 1);
-		sum += w2;
-	}
-	return sum;
-}
-
-static __u16 csum_fold(__u64 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
 }
 
 static bool mac_zero(const __u8 mac[6])
@@ -123,91 +71,6 @@ static bool mac_zero(const __u8 mac[6])
 }
 
 /* ---- transmit ---- */
-
-/* The headers every TX chunk carries; only lengths and checksums vary. */
-static void hdr_template(struct xsk *k, __u8 *f)
-{
-	const struct xh_xport_cfg *c = &k->xp.c;
-	struct ethhdr *eth = (struct ethhdr *)f;
-	struct udphdr *udp;
-
-	memcpy(eth->h_dest, c->peer_mac, ETH_ALEN);
-	memcpy(eth->h_source, c->local_mac, ETH_ALEN);
-	if (c->family == XH_FAM_V4) {
-		struct iphdr *ip = (struct iphdr *)(f + IP4_OFF);
-
-		eth->h_proto = htons(ETH_P_IP);
-		memset(ip, 0, sizeof(*ip));
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->frag_off = htons(0x4000);	/* DF */
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_UDP;
-		memcpy(&ip->saddr, c->local, 4);
-		memcpy(&ip->daddr, c->peer, 4);
-		udp = (struct udphdr *)(f + UDP4_OFF);
-	} else {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)(f + IP4_OFF);
-
-		eth->h_proto = htons(ETH_P_IPV6);
-		memset(ip6, 0, sizeof(*ip6));
-		ip6->version = 6;
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = 64;
-		memcpy(&ip6->saddr, c->local, 16);
-		memcpy(&ip6->daddr, c->peer, 16);
-		udp = (struct udphdr *)(f + UDP6_OFF);
-	}
-	udp->source = htons(c->port);
-	udp->dest = htons(c->peer_port);
-	udp->len = 0;
-	udp->check = 0;	/* IPv4: none (allowed); IPv6: set per frame */
-}
-
-static void csum_base_init(struct xsk *k)
-{
-	const struct xh_xport_cfg *c = &k->xp.c;
-	__u8 f[ETH_HLEN + 40 + 8];
-
-	hdr_template(k, f);
-	if (c->family == XH_FAM_V4) {
-		k->csum_base = csum_add(0, f + IP4_OFF, 20);
-	} else {
-		/* pseudo header: addresses, next header; then the ports */
-		k->csum_base = csum_add(0, f + IP4_OFF + 8, 32) +
-			       htons(IPPROTO_UDP) + htons(c->port) +
-			       htons(c->peer_port);
-	}
-}
-
-/* Write payload v into the TX chunk at f; returns the frame length. */
-static __u32 frame_build(const struct xsk *k, __u8 *f, const struct iovec *v)
-{
-	__u16 ulen = 8 + v->iov_len;
-
-	if (k->xp.c.family == XH_FAM_V4) {
-		struct iphdr *ip = (struct iphdr *)(f + IP4_OFF);
-		struct udphdr *udp = (struct udphdr *)(f + UDP4_OFF);
-
-		ip->tot_len = htons(20 + ulen);
-		ip->check = ~csum_fold(k->csum_base + ip->tot_len);
-		udp->len = htons(ulen);
-		memcpy(f + UDP4_OFF + 8, v->iov_base, v->iov_len);
-	} else {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)(f + IP4_OFF);
-		struct udphdr *udp = (struct udphdr *)(f + UDP6_OFF);
-		__u16 sum;
-
-		ip6->payload_len = htons(ulen);
-		udp->len = ip6->payload_len;
-		memcpy(f + UDP6_OFF + 8, v->iov_base, v->iov_len);
-		/* the length counts twice: pseudo header and UDP header */
-		sum = ~csum_fold(csum_add(k->csum_base + 2 * (__u32)udp->len,
-					  v->iov_base, v->iov_len));
-		udp->check = sum ? sum : 0xffff;
-	}
-	return k->hdr_len + v->iov_len;
-}
 
 static __u32 tx_pending(const struct xsk *k)
 {
@@ -283,7 +146,7 @@ static int xsk_send(struct xh_xport *x, const struct iovec *v, unsigned int n)
 								   idx + i);
 
 			d->addr = k->tx_free[--k->n_tx_free];
-			d->len = frame_build(k, (__u8 *)k->area + d->addr,
+			d->len = xh_frame_build(&k->fr, (__u8 *)k->area + d->addr,
 					     &v[i]);
 			d->options = 0;
 			bytes += v[i].iov_len;
@@ -317,120 +180,6 @@ static void refill(struct xsk *k)
 	k->n_held = 0;
 }
 
-static int udp_take(const struct xsk *k, const __u8 *udp, __u32 room,
-		    struct xh_xport_msg *m)
-{
-	__u16 ulen, dport;
-
-	memcpy(&ulen, udp + 4, 2);
-	ulen = ntohs(ulen);
-	if (ulen < 8 || ulen > room)
-		return -XH_XPORT_DROP_UDP_HDR;
-	memcpy(&dport, udp + 2, 2);
-	if (ntohs(dport) != k->xp.c.port)
-		return -XH_XPORT_DROP_PORT;
-	memcpy(&m->port, udp, 2);
-	m->port = ntohs(m->port);
-	m->data = udp + 8;
-	m->len = ulen - 8;
-	return ulen;
-}
-
-/* Is this a UDP datagram to our address and port? -reason if not. */
-static int frame_parse(const struct xsk *k, const __u8 *p, __u32 len,
-		       struct xh_xport_msg *m)
-{
-	const struct xh_xport_cfg *c = &k->xp.c;
-	__u32 off = ETH_HLEN;
-	__u16 proto, ck;
-	int ulen;
-
-	if (len < ETH_HLEN)
-		return -XH_XPORT_DROP_SHORT;
-	memcpy(&proto, p + 12, 2);
-	if (proto == htons(ETH_P_8021Q)) {
-		if (len < ETH_HLEN + VLAN_HLEN)
-			return -XH_XPORT_DROP_SHORT;
-		memcpy(&proto, p + 16, 2);
-		off += VLAN_HLEN;
-	}
-	if (proto == htons(ETH_P_IP)) {
-		const __u8 *ip = p + off;
-		__u16 tot, frag;
-		__u32 ihl;
-
-		if (c->family != XH_FAM_V4)
-			return -XH_XPORT_DROP_FAMILY;
-		if (len < off + 20)
-			return -XH_XPORT_DROP_SHORT;
-		ihl = (ip[0] & 0xf) * 4;
-		if (ip[0] >> 4 != 4 || ihl < 20)
-			return -XH_XPORT_DROP_IP_HDR;
-		memcpy(&tot, ip + 2, 2);
-		tot = ntohs(tot);
-		if (tot < ihl + 8)
-			return -XH_XPORT_DROP_IP_HDR;
-		if (len < off + tot)
-			return -XH_XPORT_DROP_SHORT;
-		if (csum_fold(csum_add(0, ip, ihl)) != 0xffff)
-			return -XH_XPORT_DROP_IP_HDR;
-		memcpy(&frag, ip + 6, 2);
-		if (frag & htons(0x3fff))	/* MF or an offset */
-			return -XH_XPORT_DROP_FRAG;
-		if (ip[9] != IPPROTO_UDP)
-			return -XH_XPORT_DROP_NOT_UDP;
-		if (memcmp(ip + 16, c->local, 4))
-			return -XH_XPORT_DROP_DST;
-		ulen = udp_take(k, ip + ihl, tot - ihl, m);
-		if (ulen < 0)
-			return ulen;
-		memcpy(&ck, ip + ihl + 6, 2);
-		if ((c->flags & XH_XPORT_F_RX_CSUM) && ck &&
-		    csum_fold(csum_add(csum_add(htons(IPPROTO_UDP) +
-						htons(ulen), ip + 12, 8),
-				       ip + ihl, ulen)) != 0xffff)
-			return -XH_XPORT_DROP_CSUM;
-		m->family = XH_FAM_V4;
-		memset(m->addr, 0, sizeof(m->addr));
-		memcpy(m->addr, ip + 12, 4);
-		return 0;
-	}
-	if (proto == htons(ETH_P_IPV6)) {
-		const __u8 *ip6 = p + off;
-		__u16 plen;
-
-		if (c->family != XH_FAM_V6)
-			return -XH_XPORT_DROP_FAMILY;
-		if (len < off + 40 + 8)
-			return -XH_XPORT_DROP_SHORT;
-		if (ip6[0] >> 4 != 6)
-			return -XH_XPORT_DROP_IP_HDR;
-		memcpy(&plen, ip6 + 4, 2);
-		plen = ntohs(plen);
-		if (len < off + 40 + plen)
-			return -XH_XPORT_DROP_SHORT;
-		if (ip6[6] != IPPROTO_UDP)
-			return -XH_XPORT_DROP_NOT_UDP;
-		if (memcmp(ip6 + 24, c->local, 16))
-			return -XH_XPORT_DROP_DST;
-		ulen = udp_take(k, ip6 + 40, plen, m);
-		if (ulen < 0)
-			return ulen;
-		memcpy(&ck, ip6 + 40 + 6, 2);
-		if (!ck)	/* mandatory on IPv6 */
-			return -XH_XPORT_DROP_UDP_HDR;
-		if ((c->flags & XH_XPORT_F_RX_CSUM) &&
-		    csum_fold(csum_add(csum_add(htons(IPPROTO_UDP) +
-						htons(ulen), ip6 + 8, 32),
-				       ip6 + 40, ulen)) != 0xffff)
-			return -XH_XPORT_DROP_CSUM;
-		m->family = XH_FAM_V6;
-		memcpy(m->addr, ip6 + 8, 16);
-		return 0;
-	}
-	return -XH_XPORT_DROP_NOT_IP;
-}
-
 static int xsk_recv(struct xh_xport *x, struct xh_xport_msg *m,
 		    unsigned int max)
 {
@@ -455,7 +204,7 @@ static int xsk_recv(struct xh_xport *x, struct xh_xport_msg *m,
 								  idx + i);
 
 		k->held[k->n_held++] = d->addr & k->chunk_mask;
-		r = frame_parse(k, xsk_umem__get_data(k->area, d->addr),
+		r = xh_frame_parse(&k->fr, xsk_umem__get_data(k->area, d->addr),
 				d->len, &m[got]);
 		if (r < 0) {
 			x->st.rx_drop[-r]++;
@@ -615,10 +364,9 @@ static int xsk_setup(struct xsk *k)
 	for (i = 0; i < ring; i++) {
 		__u64 addr = (__u64)(ring + i) * c->frame_size;
 
-		hdr_template(k, (__u8 *)k->area + addr);
+		xh_frame_template(&k->fr, (__u8 *)k->area + addr);
 		k->tx_free[k->n_tx_free++] = addr;
 	}
-	csum_base_init(k);
 	return 0;
 }
 
@@ -639,9 +387,9 @@ int xh_xport_open_xsk(const struct xh_xport_cfg *c, struct xh_xport **out)
 		goto fail;
 	c = &k->xp.c;
 	q = c->queue;
-	k->hdr_len = c->family == XH_FAM_V4 ? UDP4_OFF + 8 : UDP6_OFF + 8;
-	if (k->xp.max_payload > c->frame_size - k->hdr_len)
-		k->xp.max_payload = c->frame_size - k->hdr_len;
+	xh_frame_init(&k->fr, c);
+	if (k->xp.max_payload > c->frame_size - k->fr.hdr_len)
+		k->xp.max_payload = c->frame_size - k->fr.hdr_len;
 
 	if (c->xsks_map_fd > 0) {
 		k->map_fd = c->xsks_map_fd;
