@@ -617,7 +617,7 @@ static void evaluate(struct mctl *mc, struct mgroup *g, __u64 now)
 		.n_peers = g->n_peers,
 	};
 	bool taken, pending = false, lesser_claims = false;
-	char why[128];
+	char why[128], self[INET6_ADDRSTRLEN];
 	unsigned int i;
 	__u8 fam;
 
@@ -658,7 +658,8 @@ static void evaluate(struct mctl *mc, struct mgroup *g, __u64 now)
 			g->undone++;
 			pr_warn("group %s: the data path took over but the "
 				"owner is alive: undone\n", g->cfg->name);
-			xh_event(&mc->ev, XH_EV_OWNER, g->cfg->name, "",
+			self_name(mc, g, self, sizeof(self));
+			xh_event(&mc->ev, XH_EV_OWNER, g->cfg->name, self,
 				 "standby", "data path takeover undone: the "
 				 "owner is alive");
 		} else {
@@ -676,7 +677,8 @@ static void evaluate(struct mctl *mc, struct mgroup *g, __u64 now)
 	 * that followed it back. Once per episode. */
 	if (g->owns && lesser_claims && !g->conflict) {
 		g->conflict = true;
-		xh_event(&mc->ev, XH_EV_OWNER, g->cfg->name, "", "active",
+		self_name(mc, g, self, sizeof(self));
+		xh_event(&mc->ev, XH_EV_OWNER, g->cfg->name, self, "active",
 			 "another member claimed the group too: it yields "
 			 "(lower priority)");
 		announce_start(mc, g, now);
