@@ -169,10 +169,10 @@ static int udp_take(const struct xh_frame *fr, const __u8 *udp, __u32 room,
 	memcpy(&ulen, udp + 4, 2);
 	ulen = ntohs(ulen);
 	if (ulen < 8 || ulen > room)
-		return -XH_XPORT_DROP_UDP_HDR;
+		return XH_FRAME_DROP(XH_XPORT_DROP_UDP_HDR);
 	memcpy(&dport, udp + 2, 2);
 	if (ntohs(dport) != fr->c->port)
-		return -XH_XPORT_DROP_PORT;
+		return XH_FRAME_DROP(XH_XPORT_DROP_PORT);
 	memcpy(&m->port, udp, 2);
 	m->port = ntohs(m->port);
 	m->data = udp + 8;
@@ -180,7 +180,8 @@ static int udp_take(const struct xh_frame *fr, const __u8 *udp, __u32 room,
 	return ulen;
 }
 
-/* Is this a UDP datagram to our address and port? 0, or -reason. */
+/* Is this a UDP datagram to our address and port? 0, or
+ * XH_FRAME_DROP(why). */
 int xh_frame_parse(const struct xh_frame *fr, const __u8 *p, __u32 len,
 		   struct xh_xport_msg *m)
 {
@@ -190,11 +191,11 @@ int xh_frame_parse(const struct xh_frame *fr, const __u8 *p, __u32 len,
 	int ulen;
 
 	if (len < ETH_HLEN)
-		return -XH_XPORT_DROP_SHORT;
+		return XH_FRAME_DROP(XH_XPORT_DROP_SHORT);
 	memcpy(&proto, p + 12, 2);
 	if (proto == htons(ETH_P_8021Q)) {
 		if (len < ETH_HLEN + VLAN_HLEN)
-			return -XH_XPORT_DROP_SHORT;
+			return XH_FRAME_DROP(XH_XPORT_DROP_SHORT);
 		memcpy(&proto, p + 16, 2);
 		off += VLAN_HLEN;
 	}
@@ -204,34 +205,34 @@ int xh_frame_parse(const struct xh_frame *fr, const __u8 *p, __u32 len,
 		__u32 ihl;
 
 		if (c->family != XH_FAM_V4)
-			return -XH_XPORT_DROP_FAMILY;
+			return XH_FRAME_DROP(XH_XPORT_DROP_FAMILY);
 		if (len < off + 20)
-			return -XH_XPORT_DROP_SHORT;
+			return XH_FRAME_DROP(XH_XPORT_DROP_SHORT);
 		ihl = (ip[0] & 0xf) * 4;
 		if (ip[0] >> 4 != 4 || ihl < 20)
-			return -XH_XPORT_DROP_IP_HDR;
+			return XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR);
 		memcpy(&tot, ip + 2, 2);
 		tot = ntohs(tot);
 		if (tot < ihl + 8)
-			return -XH_XPORT_DROP_IP_HDR;
+			return XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR);
 		if (len < off + tot)
-			return -XH_XPORT_DROP_SHORT;
+			return XH_FRAME_DROP(XH_XPORT_DROP_SHORT);
 		if (xh_csum_fold(xh_csum_add(0, ip, ihl)) != 0xffff)
-			return -XH_XPORT_DROP_IP_HDR;
+			return XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR);
 		memcpy(&frag, ip + 6, 2);
 		if (frag & htons(0x3fff))	/* MF or an offset */
-			return -XH_XPORT_DROP_FRAG;
+			return XH_FRAME_DROP(XH_XPORT_DROP_FRAG);
 		if (ip[9] != IPPROTO_UDP)
-			return -XH_XPORT_DROP_NOT_UDP;
+			return XH_FRAME_DROP(XH_XPORT_DROP_NOT_UDP);
 		if (memcmp(ip + 16, c->local, 4))
-			return -XH_XPORT_DROP_DST;
+			return XH_FRAME_DROP(XH_XPORT_DROP_DST);
 		ulen = udp_take(fr, ip + ihl, tot - ihl, m);
 		if (ulen < 0)
 			return ulen;
 		memcpy(&ck, ip + ihl + 6, 2);
 		if ((c->flags & XH_XPORT_F_RX_CSUM) && ck &&
 		    !udp_csum_ok(ip + 12, 8, ip + ihl, ulen))
-			return -XH_XPORT_DROP_CSUM;
+			return XH_FRAME_DROP(XH_XPORT_DROP_CSUM);
 		m->family = XH_FAM_V4;
 		memset(m->addr, 0, sizeof(m->addr));
 		memcpy(m->addr, ip + 12, 4);
@@ -242,31 +243,31 @@ int xh_frame_parse(const struct xh_frame *fr, const __u8 *p, __u32 len,
 		__u16 plen;
 
 		if (c->family != XH_FAM_V6)
-			return -XH_XPORT_DROP_FAMILY;
+			return XH_FRAME_DROP(XH_XPORT_DROP_FAMILY);
 		if (len < off + 40 + 8)
-			return -XH_XPORT_DROP_SHORT;
+			return XH_FRAME_DROP(XH_XPORT_DROP_SHORT);
 		if (ip6[0] >> 4 != 6)
-			return -XH_XPORT_DROP_IP_HDR;
+			return XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR);
 		memcpy(&plen, ip6 + 4, 2);
 		plen = ntohs(plen);
 		if (len < off + 40 + plen)
-			return -XH_XPORT_DROP_SHORT;
+			return XH_FRAME_DROP(XH_XPORT_DROP_SHORT);
 		if (ip6[6] != IPPROTO_UDP)
-			return -XH_XPORT_DROP_NOT_UDP;
+			return XH_FRAME_DROP(XH_XPORT_DROP_NOT_UDP);
 		if (memcmp(ip6 + 24, c->local, 16))
-			return -XH_XPORT_DROP_DST;
+			return XH_FRAME_DROP(XH_XPORT_DROP_DST);
 		ulen = udp_take(fr, ip6 + 40, plen, m);
 		if (ulen < 0)
 			return ulen;
 		memcpy(&ck, ip6 + 40 + 6, 2);
 		if (!ck)	/* mandatory on IPv6 */
-			return -XH_XPORT_DROP_UDP_HDR;
+			return XH_FRAME_DROP(XH_XPORT_DROP_UDP_HDR);
 		if ((c->flags & XH_XPORT_F_RX_CSUM) &&
 		    !udp_csum_ok(ip6 + 8, 32, ip6 + 40, ulen))
-			return -XH_XPORT_DROP_CSUM;
+			return XH_FRAME_DROP(XH_XPORT_DROP_CSUM);
 		m->family = XH_FAM_V6;
 		memcpy(m->addr, ip6 + 8, 16);
 		return 0;
 	}
-	return -XH_XPORT_DROP_NOT_IP;
+	return XH_FRAME_DROP(XH_XPORT_DROP_NOT_IP);
 }

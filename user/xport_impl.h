@@ -47,7 +47,11 @@ void xh_frame_template(const struct xh_frame *fr, __u8 *f);
  * returns the frame's length. */
 __u32 xh_frame_build(const struct xh_frame *fr, __u8 *f,
 		     const struct iovec *v);
-/* 0 and m filled if p is a UDP datagram for us, else -enum xh_xport_drop. */
+/* What xh_frame_parse() returns for a frame dropped for reason (never 0:
+ * the first reason is 0). */
+#define XH_FRAME_DROP(reason)	(-1 - (int)(reason))
+#define XH_FRAME_REASON(ret)	(-1 - (ret))
+/* 0 and m filled if p is a UDP datagram for us, else XH_FRAME_DROP(why). */
 int xh_frame_parse(const struct xh_frame *fr, const __u8 *p, __u32 len,
 		   struct xh_xport_msg *m);
 /* Ones' complement sum of memory in memory order; fold to 16 bits. */

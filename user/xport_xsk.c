@@ -146,8 +146,9 @@ static int xsk_send(struct xh_xport *x, const struct iovec *v, unsigned int n)
 								   idx + i);
 
 			d->addr = k->tx_free[--k->n_tx_free];
-			d->len = xh_frame_build(&k->fr, (__u8 *)k->area + d->addr,
-					     &v[i]);
+			d->len = xh_frame_build(&k->fr,
+						(__u8 *)k->area + d->addr,
+						&v[i]);
 			d->options = 0;
 			bytes += v[i].iov_len;
 		}
@@ -204,10 +205,11 @@ static int xsk_recv(struct xh_xport *x, struct xh_xport_msg *m,
 								  idx + i);
 
 		k->held[k->n_held++] = d->addr & k->chunk_mask;
-		r = xh_frame_parse(&k->fr, xsk_umem__get_data(k->area, d->addr),
-				d->len, &m[got]);
+		r = xh_frame_parse(&k->fr,
+				   xsk_umem__get_data(k->area, d->addr),
+				   d->len, &m[got]);
 		if (r < 0) {
-			x->st.rx_drop[-r]++;
+			x->st.rx_drop[XH_FRAME_REASON(r)]++;
 			continue;
 		}
 		x->st.rx_bytes += m[got].len;

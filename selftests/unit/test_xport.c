@@ -252,7 +252,7 @@ static void test_truncated(void **state)
 		n = build(&a, f, 100, 9);
 		for (len = 0; len < n; len++)
 			assert_int_equal(parse(&b, f, len, &m),
-					 -XH_XPORT_DROP_SHORT);
+					 XH_FRAME_DROP(XH_XPORT_DROP_SHORT));
 	}
 }
 
@@ -260,7 +260,7 @@ struct bad_case {
 	const char *desc;
 	int v6;
 	void (*mutate)(__u8 *f);
-	int want;	/* 0 or -XH_XPORT_DROP_* */
+	int want;	/* 0 or XH_FRAME_DROP(XH_XPORT_DROP_...) */
 	__u32 flags_clear;
 };
 
@@ -316,36 +316,36 @@ static void m_vlan(__u8 *f)
 }
 
 static const struct bad_case cases[] = {
-	{ "ipv4 version 5", 0, m_version, -XH_XPORT_DROP_IP_HDR, 0 },
-	{ "ipv4 ihl 4", 0, m_ihl, -XH_XPORT_DROP_IP_HDR, 0 },
-	{ "ipv4 header checksum", 0, m_ipsum, -XH_XPORT_DROP_IP_HDR, 0 },
-	{ "ipv4 total length < headers", 0, m_totlen, -XH_XPORT_DROP_IP_HDR, 0 },
-	{ "ipv4 MF", 0, m_mf, -XH_XPORT_DROP_FRAG, 0 },
-	{ "ipv4 fragment offset", 0, m_offset, -XH_XPORT_DROP_FRAG, 0 },
-	{ "ipv4 tcp", 0, m_tcp, -XH_XPORT_DROP_NOT_UDP, 0 },
-	{ "ipv4 other destination", 0, m_dst4, -XH_XPORT_DROP_DST, 0 },
-	{ "ipv4 other port", 0, m_port4, -XH_XPORT_DROP_PORT, 0 },
-	{ "ipv4 udp length 7", 0, m_ulen_small, -XH_XPORT_DROP_UDP_HDR, 0 },
-	{ "ipv4 udp length past ip", 0, m_ulen_big, -XH_XPORT_DROP_UDP_HDR, 0 },
-	{ "arp", 0, m_arp, -XH_XPORT_DROP_NOT_IP, 0 },
-	{ "ipv6 ethertype on a v4 transport", 0, m_as_v6, -XH_XPORT_DROP_FAMILY, 0 },
-	{ "ipv4 bad udp checksum", 0, m_udpsum4, -XH_XPORT_DROP_CSUM, 0 },
+	{ "ipv4 version 5", 0, m_version, XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR), 0 },
+	{ "ipv4 ihl 4", 0, m_ihl, XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR), 0 },
+	{ "ipv4 header checksum", 0, m_ipsum, XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR), 0 },
+	{ "ipv4 total length < headers", 0, m_totlen, XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR), 0 },
+	{ "ipv4 MF", 0, m_mf, XH_FRAME_DROP(XH_XPORT_DROP_FRAG), 0 },
+	{ "ipv4 fragment offset", 0, m_offset, XH_FRAME_DROP(XH_XPORT_DROP_FRAG), 0 },
+	{ "ipv4 tcp", 0, m_tcp, XH_FRAME_DROP(XH_XPORT_DROP_NOT_UDP), 0 },
+	{ "ipv4 other destination", 0, m_dst4, XH_FRAME_DROP(XH_XPORT_DROP_DST), 0 },
+	{ "ipv4 other port", 0, m_port4, XH_FRAME_DROP(XH_XPORT_DROP_PORT), 0 },
+	{ "ipv4 udp length 7", 0, m_ulen_small, XH_FRAME_DROP(XH_XPORT_DROP_UDP_HDR), 0 },
+	{ "ipv4 udp length past ip", 0, m_ulen_big, XH_FRAME_DROP(XH_XPORT_DROP_UDP_HDR), 0 },
+	{ "arp", 0, m_arp, XH_FRAME_DROP(XH_XPORT_DROP_NOT_IP), 0 },
+	{ "ipv6 ethertype on a v4 transport", 0, m_as_v6, XH_FRAME_DROP(XH_XPORT_DROP_FAMILY), 0 },
+	{ "ipv4 bad udp checksum", 0, m_udpsum4, XH_FRAME_DROP(XH_XPORT_DROP_CSUM), 0 },
 	{ "ipv4 bad udp checksum, not verified", 0, m_udpsum4, 0,
 	  XH_XPORT_F_RX_CSUM },
 	{ "ipv4 options", 0, m_options, 0, 0 },
 	{ "ipv4 vlan tag", 0, m_vlan, 0, 0 },
-	{ "ipv6 version 4", 1, m_v6_version, -XH_XPORT_DROP_IP_HDR, 0 },
-	{ "ipv6 hop-by-hop header", 1, m_v6_hbh, -XH_XPORT_DROP_NOT_UDP, 0 },
-	{ "ipv6 other destination", 1, m_v6_dst, -XH_XPORT_DROP_DST, 0 },
-	{ "ipv6 other port", 1, m_v6_port, -XH_XPORT_DROP_PORT, 0 },
-	{ "ipv6 zero udp checksum", 1, m_v6_zero, -XH_XPORT_DROP_UDP_HDR, 0 },
+	{ "ipv6 version 4", 1, m_v6_version, XH_FRAME_DROP(XH_XPORT_DROP_IP_HDR), 0 },
+	{ "ipv6 hop-by-hop header", 1, m_v6_hbh, XH_FRAME_DROP(XH_XPORT_DROP_NOT_UDP), 0 },
+	{ "ipv6 other destination", 1, m_v6_dst, XH_FRAME_DROP(XH_XPORT_DROP_DST), 0 },
+	{ "ipv6 other port", 1, m_v6_port, XH_FRAME_DROP(XH_XPORT_DROP_PORT), 0 },
+	{ "ipv6 zero udp checksum", 1, m_v6_zero, XH_FRAME_DROP(XH_XPORT_DROP_UDP_HDR), 0 },
 	{ "ipv6 zero udp checksum, not verified", 1, m_v6_zero,
-	  -XH_XPORT_DROP_UDP_HDR, XH_XPORT_F_RX_CSUM },
-	{ "ipv6 bad udp checksum", 1, m_v6_sum, -XH_XPORT_DROP_CSUM, 0 },
-	{ "ipv6 payload bit flipped", 1, m_v6_payload, -XH_XPORT_DROP_CSUM, 0 },
+	  XH_FRAME_DROP(XH_XPORT_DROP_UDP_HDR), XH_XPORT_F_RX_CSUM },
+	{ "ipv6 bad udp checksum", 1, m_v6_sum, XH_FRAME_DROP(XH_XPORT_DROP_CSUM), 0 },
+	{ "ipv6 payload bit flipped", 1, m_v6_payload, XH_FRAME_DROP(XH_XPORT_DROP_CSUM), 0 },
 	{ "ipv6 vlan tag", 1, m_vlan, 0, 0 },
-	{ "ipv4 ethertype on a v6 transport", 1, m_as_v4, -XH_XPORT_DROP_FAMILY, 0 },
-	{ "arp on a v6 transport", 1, m_arp, -XH_XPORT_DROP_NOT_IP, 0 },
+	{ "ipv4 ethertype on a v6 transport", 1, m_as_v4, XH_FRAME_DROP(XH_XPORT_DROP_FAMILY), 0 },
+	{ "arp on a v6 transport", 1, m_arp, XH_FRAME_DROP(XH_XPORT_DROP_NOT_IP), 0 },
 };
 
 static void test_malformed(void **state)
@@ -368,7 +368,8 @@ static void test_malformed(void **state)
 		r = parse(&b, f, n + 4, &m);	/* +4: room for a tag */
 		if (r != c->want)
 			fail_msg("%s: got %d (%s), want %d", c->desc, r,
-				 r < 0 ? xh_xport_drop_name(-r) : "ok",
+				 r < 0 ? xh_xport_drop_name(XH_FRAME_REASON(r)) :
+					 "ok",
 				 c->want);
 		if (!r)
 			assert_int_equal(m.len, 100);
