@@ -92,6 +92,7 @@ struct mgroup {
 	bool owns;			/* our gate is open (YES) */
 	bool demoted;
 	__u64 started_ns;		/* for startup and hold-down */
+	bool startup_over;		/* every peer heard, or startup_ms */
 	struct xe_decision last;
 	__u32 adv_seq;
 	__u8 adv_flags;			/* last advertised */
@@ -622,8 +623,13 @@ static void evaluate(struct mctl *mc, struct mgroup *g, __u64 now)
 	__u8 fam;
 
 	self_addr(mc, g, in.addr, &fam);
-	in.startup_done = now - g->started_ns >=
-			  (__u64)g->cfg->startup_ms * 1000000ULL || all_heard(g);
+	/* Once over, for good: a peer heard and then lost is dead, not
+	 * unknown, and its group is ours to take at once. */
+	if (!g->startup_over)
+		g->startup_over = now - g->started_ns >=
+				  (__u64)g->cfg->startup_ms * 1000000ULL ||
+				  all_heard(g);
+	in.startup_done = g->startup_over;
 	in.held_down = now - g->started_ns <
 		       (__u64)g->cfg->hold_down_ms * 1000000ULL;
 	for (i = 0; i < g->n_peers; i++) {
