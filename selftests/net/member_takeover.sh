@@ -26,7 +26,9 @@
 #     (nftables, bridge family, in sw), the client still reaches both:
 #     both claim; healed: the lower yields (event), exactly one owner, the
 #     client's traffic on it
-#  d' the old active comes back without preemption: it stays standby
+#  d' the old active comes back without preemption: it stays standby;
+#     the owner then dies while that standby is younger than startup_ms:
+#     the standby takes over at once (it heard the owner)
 #  f  arbiter: nothing moves on a kill until `xdpha member promote`
 #
 # Decapsulation, byte by byte and with a spoofed outer source, is
@@ -36,7 +38,11 @@ set -u
 . "$(dirname "$0")/../../scripts/topo.sh"
 
 IV=5 MULT=4		# detection 20 ms
-HOLD=1000 STARTUP=1000 SLOW=100
+HOLD=1000 SLOW=100
+# Longer than any scenario takes: a member that has heard its peer is past
+# its startup wait for good, so each takeover must be immediate even when
+# the standby started a moment ago.
+STARTUP=5000
 BOUND=500		# ms: the sanity bound on a takeover outage
 UDP=7000 TCP=7001
 RATE=1000		# datagrams/s: 1 ms resolution
@@ -396,6 +402,7 @@ wait_neigh 2
 streams_wait nopre
 check_takeover nopre "$T" 2
 m1=$(ev_mark 1)
+T_B1=$(now_ms)
 start_member 1 false
 wait_for 5 "b1 back as standby" is 1 standby/no
 sleep "$(awk -v h=$HOLD 'BEGIN { print h / 1000 + 0.7 }')"
@@ -406,9 +413,20 @@ owner_events 1 "$m1" active | grep -q . && fail "b1 claimed without preemption"
 tcp_to 2
 log "d': b1 killed again (v4 ${OUT[nopre.v4]} ms, v6 ${OUT[nopre.v6]} ms); back without preemption: standby past the hold-down"
 
+# the owner dies while its standby is young (started less than startup_ms
+# ago): having heard the owner, the standby takes over at once
+streams young 2
+sleep 0.5
+T=$(now_ms)
+kill_member 2
+wait_for 2 "b1 took over from b2 (b1 restarted a moment ago)" is 1 active/yes
+wait_neigh 1
+streams_wait young
+check_takeover young "$T" 1
+log "d': b2 killed $(( T - T_B1 )) ms after b1's restart: b1 took over (v4 ${OUT[young.v4]} ms, v6 ${OUT[young.v6]} ms)"
+
 # --- f: arbiter --------------------------------------------------------------
 kill_member 1
-kill_member 2
 sleep 0.2
 m1=$(ev_mark 1) m2=$(ev_mark 2)
 start_member 1 true true
@@ -445,5 +463,5 @@ done
 owner_events 2 "$m2" active | grep -q 'promoted' || fail "no promote event from b2"
 log "f: arbiter: nothing moved for $((P - K)) ms after the kill; promote: b2 owns (gap v4 $d ms)"
 
-log "PASS ($((SECONDS - T_START)) s): takeover outages (ms) kill v4/v6 ${OUT[kill.v4]}/${OUT[kill.v6]}, link down ${OUT[linkdown.v4]}/${OUT[linkdown.v6]}, black hole ${OUT[hole.v4]}/${OUT[hole.v6]}, kill again ${OUT[nopre.v4]}/${OUT[nopre.v6]} (bound $BOUND)"
+log "PASS ($((SECONDS - T_START)) s): takeover outages (ms) kill v4/v6 ${OUT[kill.v4]}/${OUT[kill.v6]}, link down ${OUT[linkdown.v4]}/${OUT[linkdown.v6]}, black hole ${OUT[hole.v4]}/${OUT[hole.v6]}, kill again ${OUT[nopre.v4]}/${OUT[nopre.v6]}, young standby ${OUT[young.v4]}/${OUT[young.v6]} (bound $BOUND)"
 exit 0
