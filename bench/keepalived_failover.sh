@@ -21,8 +21,10 @@
 #
 # stdout: {"keepalived_outage_ms": {"value": median, "unit": "ms", "p99",
 # "trials", "advert_int_ms", "baseline": null, "ratio": null, ...}}
-# Env: TRIALS (default 20). Needs root and the keepalived package (apt-get
-# installs it when missing). Exit 0 ok, 1 failure (JSON with "error").
+# Env: TRIALS (default 20), NAME (the entry's name, default
+# keepalived_outage_ms; bench/takeover.sh runs it as keepalived_takeover_ms).
+# Needs root and the keepalived package (apt-get installs it when missing).
+# Exit 0 ok, 1 failure (JSON with "error").
 set -u
 XH_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$XH_ROOT/build}
@@ -30,7 +32,7 @@ case $BUILD in /*) ;; *) BUILD=$(cd "$BUILD" 2>/dev/null && pwd || echo "$XH_ROO
 . "$XH_ROOT/scripts/topo.sh"
 . "$XH_ROOT/bench/lib_failover.sh"
 
-NAME=keepalived_outage_ms
+NAME=${NAME:-keepalived_outage_ms}
 TRIALS=${TRIALS:-20}
 PORT=7100
 ADVERT=0.01		# s; keepalived 2.2 accepts [0.01, 255] for VRRPv3

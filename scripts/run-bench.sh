@@ -22,7 +22,7 @@ done
 for s in bench/*.sh; do
 	[ -f "$s" ] || continue
 	# libraries are sourced, not run; keepalived's baseline is measured
-	# inside failover.sh, in the same run as xdpha's
+	# inside failover.sh and takeover.sh, in the same run as xdpha's
 	case $(basename "$s") in lib_*|keepalived_*) continue ;; esac
 	echo "== $(basename "$s" .sh)"
 	if json=$(BUILD=$BUILD bash "$s"); then
