@@ -25,6 +25,8 @@ BPF_CFLAGS := -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
 	$(shell pkg-config --cflags json-c libnl-route-3.0 2>/dev/null)
+# position-independent: the core objects also go into build/libxdpha.so
+CFLAGS	+= -fPIC
 LDLIBS	= -lbpf -lxdp -lelf -lz $(shell pkg-config --libs json-c libnl-route-3.0 libconfig libcrypto 2>/dev/null) -lpthread
 
 HDRS	:= $(wildcard include/*.h)
