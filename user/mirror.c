@@ -1169,6 +1169,7 @@ static void oo_drain(struct xh_mirror *m)
 			   nrec, o->seq, m->recs + m->nrecs);
 		commit(m, nrec, m->expected - o->seq, o->end);
 		m->drain[m->ndrain++] = m->ord[i];
+		m->ack_now = true;	/* a hole filled: tell at once */
 	}
 	/* a failed apply forgot the slots drained before it: the sender
 	 * sends their frames again */
