@@ -17,13 +17,21 @@
 #
 # and the report says, per event, the outage in ms, the packets lost and
 # the TCP connections broken (expected: only on the failed backend), then
-# the event stream and what the notify hook received.
+# the event stream and what the notify hook received. Then, apart:
+#
+#   6  b7 and b8, an active-standby pair sharing a VIP of their own with no
+#      load balancer in front (each runs the member controller, `xdpha run`
+#      with role member): b7, the owner, is killed; b8 opens its gate and
+#      announces, the client's neighbour entry for the VIP moves to b8's
+#      MAC; b7 comes back and, after the hold-down, takes the VIP back.
 #
 # usage: scripts/demo.sh [--check] [--conns N]
 #   --check   assert instead of only reporting (the selftest runs this):
 #             zero loss and zero broken connections on survivors,
 #             detection within interval x multiplier + margin, the hook
-#             ran with the right environment, the standby took over.
+#             ran with the right environment, the standby took over;
+#             the pair's takeover within interval x multiplier + margin,
+#             the client's neighbour entries following the owner.
 set -u
 . "$(dirname "$0")/topo.sh"
 
@@ -51,8 +59,16 @@ fail() { if $CHECK; then die "$*"; else log "NOTE: $*"; fi; }
 
 topo_init "xhd$$-"
 [ -n "${XH_KEEP:-}" ] && trap 'cp -r "$XH_TMP" /tmp/xh-demo-last; topo_cleanup' EXIT
-log "building the topology (client, steering node, 6 backends)"
-topo_l2 6
+log "building the topology (client, steering node, 6 backends, a member pair)"
+topo_l2 8
+# the pair b7/b8 shares PVIP4/PVIP6, reached on-link: no steering node
+PVIP4=198.18.100.2 PVIP6=fd00:7868:100::2 P_UDP=7200
+for i in 7 8; do
+	ns "b$i" ip addr del $VIP4/32 dev lo
+	ns "b$i" ip -6 addr del $VIP6/128 dev lo
+done
+ns c ip route add $PVIP4/32 dev c0
+ns c ip -6 route add $PVIP6/128 dev c0
 
 cat > "$XH_TMP/hook.sh" <<'EOF'
 #!/bin/sh
@@ -88,6 +104,17 @@ services = (
 );
 EOF
 export XDPHA_SOCKET=$XH_TMP/xdpha.sock
+# the pair's member controllers (same heartbeat; b7 priority 200, b8 100)
+for i in 7 8; do
+	cat > "$XH_TMP/pair$i.conf" <<EOF
+controller: { socket = "$XH_TMP/pair$i.sock"; log_level = "info"; };
+heartbeat: { interval_ms = $IV; multiplier = $MULT; hold_down_ms = $HOLD;
+	     preempt = true; slow_start_ms = 100; };
+interfaces = ( { name = "b0"; role = "member"; address = "$NET4.$((10 + i))"; } );
+groups = ( { name = "pair"; id = 1; vips = [ "$PVIP4", "$PVIP6" ];
+	     priority = $((i == 7 ? 200 : 100)); peers = [ "$NET4.$((25 - i))" ]; } );
+EOF
+done
 
 start_backend() {
 	local i=$1
@@ -100,9 +127,24 @@ start_backend() {
 	ns_bg "b$i" "$TRAFFIC" tcp-server --port $AS_TCP --id "b$i"
 }
 
+start_pair_member() {
+	local i=$1 t
+	rm -f "$XH_TMP/pair$i.sock"
+	ns_bg "b$i" "$XDPHA" run -c "$XH_TMP/pair$i.conf" 2>>"$XH_TMP/pair$i.log"
+	ns_bg "b$i" "$TRAFFIC" udp-echo --port $P_UDP --id "b$i"
+	for t in $(seq 1 100); do
+		[ -S "$XH_TMP/pair$i.sock" ] && break
+		sleep 0.05
+	done
+	ns_bg sw "$XDPHA" -S "$XH_TMP/pair$i.sock" events >> "$XH_TMP/pair-events.jsonl" 2>/dev/null
+}
+
 log "starting the controller"
 ns_bg s "$XDPHA" run -c "$XH_TMP/xdpha.conf" 2>"$XH_TMP/controller.log"
 for i in 1 2 3 4 5 6; do start_backend $i; done
+log "starting the member pair b7 (priority 200), b8 (priority 100)"
+start_pair_member 7
+start_pair_member 8
 
 live_count() {
 	xdpha status --json 2>/dev/null |
@@ -231,5 +273,117 @@ jq -se --arg s "$VIP4:$AS_UDP/udp" --arg b "$NET4.16" \
 	'any(.[]; .event == "active" and .service == $s and .backend == $b)' \
 	"$XH_TMP/events.jsonl" >/dev/null ||
 	fail "no event saying b6 became active"
+# --- 6: the active-standby pair, no load balancer ------------------------
+pair_state() {
+	ns "b$1" "$XDPHA" -S "$XH_TMP/pair$1.sock" status --json 2>/dev/null |
+		jq -r '.controller.groups[0] | "\(.state)/\(.gate)"'
+}
+pair_owner() {
+	local s7 s8
+	s7=$(pair_state 7) s8=$(pair_state 8)
+	if [ "$s7" = active/yes ] && [ "$s8" = standby/no ]; then echo b7
+	elif [ "$s8" = active/yes ] && [ "$s7" != active/yes ]; then echo b8
+	else echo none; fi
+}
+wait_owner() {
+	local t
+	for t in $(seq 1 $(( ${2:-5} * 20 ))); do
+		[ "$(pair_owner)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# the client's neighbour entries for the pair's VIPs, and whose MAC it is
+declare -A WHO=([$(mac_of b7 b0)]=b7 [$(mac_of b8 b0)]=b8)
+neigh_pair() {
+	local m4 m6
+	m4=$(ns c ip -j neigh show $PVIP4 dev c0 | jq -r '.[0].lladdr // "none"')
+	m6=$(ns c ip -j -6 neigh show $PVIP6 dev c0 | jq -r '.[0].lladdr // "none"')
+	echo "$PVIP4 -> $m4 (${WHO[$m4]:-?}), $PVIP6 -> $m6 (${WHO[$m6]:-?})"
+}
+wait_neigh() {
+	local t m
+	m=$(mac_of "$1" b0)
+	for t in $(seq 1 40); do
+		[ "$(neigh_pair)" = "$PVIP4 -> $m ($1), $PVIP6 -> $m ($1)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+echo
+log "act 6: the member pair b7/b8 sharing $PVIP4 and $PVIP6, no load balancer"
+wait_owner b7 5 || fail "pair: b7 does not own the VIPs ($(pair_state 7), b8 $(pair_state 8))"
+ns c ping -c1 -W1 -q $PVIP4 >/dev/null || fail "pair: the client cannot reach $PVIP4"
+ns c ping -6 -c1 -W1 -q $PVIP6 >/dev/null || fail "pair: the client cannot reach $PVIP6"
+N_BEFORE=$(neigh_pair)
+PDUR=$(( HOLD / 1000 + 6 ))
+ns_bg c "$TRAFFIC" udp-client --dst $PVIP4 --port $P_UDP --rate $RATE \
+	--duration $PDUR --outage-ms 8 --json "$XH_TMP/pair4.json" 2>/dev/null
+ns_bg c "$TRAFFIC" udp-client --dst $PVIP6 --port $P_UDP --rate $RATE \
+	--duration $PDUR --outage-ms 8 --json "$XH_TMP/pair6.json" 2>/dev/null
+sleep 1
+P_KILL=$(now_ms)
+log "b7 (owner of the pair): every process killed (SIGKILL)"
+for p in $(ip netns pids "${XH_P}b7"); do kill -9 "$p"; done
+wait_owner b8 2 || fail "pair: b8 did not take over ($(pair_state 8))"
+wait_neigh b8 || fail "pair: the client's neighbour entries did not move to b8: $(neigh_pair)"
+N_TAKEOVER=$(neigh_pair)
+sleep 1
+log "b7 restarted"
+P_BACK=$(now_ms)
+start_pair_member 7
+wait_owner b7 $(( HOLD / 1000 + 3 )) || fail "pair: b7 did not take the VIPs back after the hold-down"
+P_PREEMPT=$(( $(now_ms) - P_BACK ))
+wait_neigh b7 || fail "pair: the client's neighbour entries did not move back to b7: $(neigh_pair)"
+N_BACK=$(neigh_pair)
+wait_file "$XH_TMP/pair4.json" $(( PDUR + 5 )) && wait_file "$XH_TMP/pair6.json" 5 ||
+	die "no report of the pair's streams"
+sleep 0.3
+# the client's echo gap around a moment (unix ms), and the longest one
+# from a moment on: "duration lost"
+pair_gap() {
+	jq -r --argjson k "$2" '(.start_unix_ms) as $t0 | ($k - $t0) as $kr
+		| [.flows[0].outages[] | select(.end_ms >= $kr and .start_ms <= $kr + 100)]
+		| max_by(.duration_ms) // {duration_ms: 0, lost: 0}
+		| "\(.duration_ms | floor) \(.lost)"' "$1"
+}
+pair_gap_after() {
+	jq -r --argjson k "$2" '(.start_unix_ms) as $t0 | ($k - $t0) as $kr
+		| [.flows[0].outages[] | select(.start_ms >= $kr)]
+		| max_by(.duration_ms) // {duration_ms: 0, lost: 0}
+		| "\(.duration_ms | floor) \(.lost)"' "$1"
+}
+read -r PO4 PL4 < <(pair_gap "$XH_TMP/pair4.json" "$P_KILL")
+read -r PO6 PL6 < <(pair_gap "$XH_TMP/pair6.json" "$P_KILL")
+read -r PH4 PHL4 < <(pair_gap_after "$XH_TMP/pair4.json" "$P_BACK")
+read -r PH6 PHL6 < <(pair_gap_after "$XH_TMP/pair6.json" "$P_BACK")
+
+printf '\n%-4s %-42s %10s %6s\n' "#" "member pair (no load balancer)" "outage ms" "lost"
+printf '%-4s %-42s %10s %6s\n' 6 "b7 (owner) killed, b8 takes over: IPv4" "$PO4" "$PL4"
+printf '%-4s %-42s %10s %6s\n' "" "                                  IPv6" "$PO6" "$PL6"
+printf '%-4s %-42s %10s %6s\n' "" "b7 back, takes over $P_PREEMPT ms later: IPv4" "$PH4" "$PHL4"
+printf '%-4s %-42s %10s %6s\n' "" "                                  IPv6" "$PH6" "$PHL6"
+echo
+echo "client's neighbour entries (ip neigh in the client's namespace):"
+echo "  before:         $N_BEFORE"
+echo "  after the kill: $N_TAKEOVER"
+echo "  b7 back:        $N_BACK"
+jq -r '"UDP to the pair (IPv4): \(.sent) sent, \(.echoed) echoed, \(.lost) lost; responders \(.responders)"' "$XH_TMP/pair4.json"
+jq -r '"UDP to the pair (IPv6): \(.sent) sent, \(.echoed) echoed, \(.lost) lost; responders \(.responders)"' "$XH_TMP/pair6.json"
+echo
+echo "the pair's ownership events (xdpha events of b7 and b8):"
+grep '"event":"owner"' "$XH_TMP/pair-events.jsonl" | sed 's/^/  /'
+echo
+
+detect=$((IV * MULT + MARGIN))
+for o in "$PO4" "$PO6"; do
+	[ "$o" -le "$detect" ] || fail "pair: takeover outage $o ms > $detect ms ($IV ms x $MULT + margin)"
+	[ "$o" -gt 0 ] || fail "pair: no outage seen at the kill (did it land?)"
+done
+[ "$P_PREEMPT" -ge "$HOLD" ] ||
+	fail "pair: b7 took the VIPs back $P_PREEMPT ms after its restart, within its hold-down ($HOLD ms)"
+grep '"event":"owner"' "$XH_TMP/pair-events.jsonl" | grep -q '"state":"standby".*better member' ||
+	fail "pair: no event of b8 yielding to b7"
 if $CHECK; then log "PASS"; fi
 exit 0
