@@ -61,6 +61,7 @@ help:
 	@echo 'make demo       failures injected into a topology in namespaces, and a report'
 	@echo 'make bench      run the benchmarks, write bench/results.json'
 	@echo 'make deps       install missing Debian packages (root)'
+	@echo 'make install    xdpha, libxdpha.so, xdpha.h and xdpha.pc under PREFIX (/usr/local)'
 	@echo 'make clean      remove $(BUILD)/'
 	@echo 'V=1             show full commands'
 
@@ -143,3 +144,53 @@ all: $(BUILD)/xh-xport-test
 $(BUILD)/xh-xport-test: selftests/tools/xh_xport_test.c $(LIB) $(HDRS) $(wildcard user/*.h) | $(BUILD)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# libxdpha: the shared library a VNFC links (user/lib/xdpha.h), exporting
+# only xdpha_* (user/lib/libxdpha.map); its pkg-config file; the example
+# application and the test driver, linked against it as a VNFC would.
+PREFIX	?= /usr/local
+LIBDIR	?= $(PREFIX)/lib
+XDPHA_SOVER := 0
+XDPHA_SO := $(BUILD)/libxdpha.so.$(XDPHA_SOVER)
+XDPHA_LIB_OBJS := $(patsubst user/lib/%.c,$(BUILD)/user/lib/%.o,$(wildcard user/lib/*.c))
+XDPHA_LINK := -L$(BUILD) -lxdpha -Wl,-rpath,'$$ORIGIN'
+all: $(BUILD)/libxdpha.so $(BUILD)/xdpha.pc $(BUILD)/xdpha-kv-counter $(BUILD)/xh-mirror-node
+$(BUILD)/user/lib:
+	$(Q)mkdir -p $@
+$(BUILD)/user/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(HDRS) $(wildcard user/*.h) | $(BUILD)/user/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(XDPHA_SO): $(XDPHA_LIB_OBJS) $(LIB) user/lib/libxdpha.map
+	$(call msg,LIB,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libxdpha.so.$(XDPHA_SOVER) \
+		-Wl,--version-script=user/lib/libxdpha.map -Wl,--as-needed \
+		$(XDPHA_LIB_OBJS) $(LIB) $(LDLIBS) -o $@
+$(BUILD)/libxdpha.so: $(XDPHA_SO)
+	$(Q)ln -sf $(notdir $<) $@
+# PREFIX is read again at install time (make install PREFIX=...)
+define xdpha_pc
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+		'includedir=$${prefix}/include' '' 'Name: xdpha' \
+		'Description: libxdpha, a VNFC'"'"'s state mirrored to its standby' \
+		'Version: $(XDPHA_SOVER).1' 'Libs: -L$${libdir} -lxdpha' \
+		'Cflags: -I$${includedir}' > $(1)
+endef
+$(BUILD)/xdpha.pc: Makefile | $(BUILD)
+	$(call msg,GEN,$@)
+	$(call xdpha_pc,$@)
+$(BUILD)/xdpha-kv-counter: examples/kv_counter.c user/lib/xdpha.h $(BUILD)/libxdpha.so
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/lib $< $(XDPHA_LINK) -o $@
+$(BUILD)/xh-mirror-node: selftests/tools/xh_mirror_node.c user/lib/xdpha.h $(BUILD)/libxdpha.so
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/lib $< $(XDPHA_LINK) -o $@
+
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/xdpha $(DESTDIR)$(PREFIX)/bin/xdpha
+	install -m 755 $(XDPHA_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(XDPHA_SO)) $(DESTDIR)$(LIBDIR)/libxdpha.so
+	install -m 644 user/lib/xdpha.h $(DESTDIR)$(PREFIX)/include/xdpha.h
+	$(call xdpha_pc,$(DESTDIR)$(LIBDIR)/pkgconfig/xdpha.pc)
