@@ -251,6 +251,25 @@ int kv_link(struct kvtab *t, struct kv_rec *r)
 	return 0;
 }
 
+bool kv_fits(const struct kv_rec *r, uint16_t vlen)
+{
+	return r->cls == class_of(r->klen, vlen);
+}
+
+void kv_set(struct kvtab *t, struct kv_rec *r, const void *val,
+	    uint16_t vlen)
+{
+	if (vlen)
+		memcpy(r->data + r->klen, val, vlen);
+	r->vlen = vlen;
+	r->gen = t->gen;
+}
+
+void kv_prefetch(const struct kvtab *t, const void *key, uint8_t klen)
+{
+	__builtin_prefetch(&t->slots[hash(t->seed, key, klen) & t->mask]);
+}
+
 int kv_put(struct kvtab *t, const void *key, uint8_t klen, const void *val,
 	   uint16_t vlen)
 {
@@ -258,11 +277,8 @@ int kv_put(struct kvtab *t, const void *key, uint8_t klen, const void *val,
 	struct kv_rec *r = t->slots[find(t, h, key, klen)].r;
 	int err;
 
-	if (r && r->cls == class_of(klen, vlen)) {
-		if (vlen)
-			memcpy(r->data + klen, val, vlen);
-		r->vlen = vlen;
-		r->gen = t->gen;
+	if (r && kv_fits(r, vlen)) {
+		kv_set(t, r, val, vlen);
 		return 0;
 	}
 	r = kv_new(t, key, klen, val, vlen);

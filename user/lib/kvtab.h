@@ -81,6 +81,13 @@ int kv_link(struct kvtab *t, struct kv_rec *r);
 int kv_put(struct kvtab *t, const void *key, uint8_t klen, const void *val,
 	   uint16_t vlen);
 struct kv_rec *kv_get(const struct kvtab *t, const void *key, uint8_t klen);
+/* Does a value of vlen bytes fit r in place? Then kv_set() writes it. */
+bool kv_fits(const struct kv_rec *r, uint16_t vlen);
+void kv_set(struct kvtab *t, struct kv_rec *r, const void *val,
+	    uint16_t vlen);
+/* Start loading the slot of key into the cache: for a batch, a few keys
+ * ahead of the one being put. */
+void kv_prefetch(const struct kvtab *t, const void *key, uint8_t klen);
 /* 0, or -ENOENT. */
 int kv_del(struct kvtab *t, const void *key, uint8_t klen);
 /* Remove every record whose gen differs from the table's: the end of a

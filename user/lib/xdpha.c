@@ -48,6 +48,7 @@
 #define ROLE_CHECK_NS	1000000ULL	/* re-read the gate at most every 1 ms */
 #define STAMP_NS	100000000ULL	/* touch the stamp every 100 ms */
 #define DEF_CKPT_MS	1000
+#define APPLY_AHEAD	8	/* records prefetched ahead in an apply */
 
 struct xdpha {
 	struct kvtab t;
@@ -222,6 +223,11 @@ static int on_apply(void *arg, const struct xh_mir_rec *recs, unsigned int n)
 	for (i = 0; i < n; i++) {
 		const struct xh_mir_rec *r = &recs[i];
 
+		/* the table is larger than the cache: ask for the slot of a
+		 * record a few ahead while this one is put */
+		if (i + APPLY_AHEAD < n && recs[i + APPLY_AHEAD].klen)
+			kv_prefetch(&h->t, recs[i + APPLY_AHEAD].key,
+				    recs[i + APPLY_AHEAD].klen);
 		switch (r->op) {
 		case XH_MIR_OP_PUT:
 			err = kv_put(&h->t, r->key, r->klen, r->val, r->vlen);
@@ -534,7 +540,17 @@ int xdpha_put(struct xdpha *h, const void *key, size_t klen, const void *val,
 
 	if (!key_ok(key, klen) || vlen > XDPHA_VAL_MAX || (vlen && !val))
 		return -EINVAL;
-	/* the record first: a put the engine took must reach the table */
+	/* a new value of the same size class: in place, no allocation */
+	r = kv_get(&h->t, key, klen);
+	if (r && kv_fits(r, vlen)) {
+		err = xh_mir_put(h->link->tx, key, klen, val, vlen, now_ns());
+		if (err)
+			return err;
+		kv_set(&h->t, r, val, vlen);
+		h->dirty = true;
+		return 0;
+	}
+	/* else the record first: a put the engine took must reach the table */
 	r = kv_new(&h->t, key, klen, val, vlen);
 	if (!r)
 		return -ENOMEM;
