@@ -24,6 +24,10 @@
 #      with role member): b7, the owner, is killed; b8 opens its gate and
 #      announces, the client's neighbour entry for the VIP moves to b8's
 #      MAC; b7 comes back and, after the hold-down, takes the VIP back.
+#   7  state carried over: examples/kv_counter.c (a UDP service counting
+#      each client's requests in libxdpha) on b7 and b8; 1,000 sessions
+#      made through b7, b7 killed: b8 takes over holding all 1,000 and
+#      answers every client's next request with the next count.
 #
 # usage: scripts/demo.sh [--check] [--conns N]
 #   --check   assert instead of only reporting (the selftest runs this):
@@ -385,5 +389,51 @@ done
 	fail "pair: b7 took the VIPs back $P_PREEMPT ms after its restart, within its hold-down ($HOLD ms)"
 grep '"event":"owner"' "$XH_TMP/pair-events.jsonl" | grep -q '"state":"standby".*better member' ||
 	fail "pair: no event of b8 yielding to b7"
+
+# --- 7: state carried over (libxdpha) ---------------------------------------
+KV=$BUILD/xdpha-kv-counter KV_PORT=7300 SESS=1000
+kv_stats() { ns c "$KV" ask --dst $PVIP4 --port $KV_PORT --stats 2>/dev/null; }
+# wait_kv NAME: the service answers the VIP from bNAME
+wait_kv() {
+	local t
+	for t in $(seq 1 20); do
+		[ "$(kv_stats | jq -r .name)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+log "act 7: xdpha-kv-counter on b7 and b8, counters per client in libxdpha, mirrored over AF_XDP"
+for i in 7 8; do
+	ns_bg "b$i" "$KV" serve --dev b0 --local $NET4.$((10 + i)) \
+		--peer $NET4.$((25 - i)) --vip $PVIP4 --port $KV_PORT --name "b$i" \
+		2>>"$XH_TMP/kv.log"
+done
+wait_kv b7 || fail "kv: b7 does not answer on $PVIP4:$KV_PORT"
+ns c "$KV" ask --dst $PVIP4 --port $KV_PORT --clients $SESS --rounds 3 \
+	>"$XH_TMP/kv1.json" || fail "kv: requests to b7 lost: $(cat "$XH_TMP/kv1.json")"
+sleep 0.2
+KV_B7=$(kv_stats)
+log "b7 (active): $(jq -r '"\(.records) sessions, \(.sent) changes mirrored, \(.acked) acknowledged by b8"' <<<"$KV_B7")"
+log "b7: every process killed (SIGKILL)"
+K_KILL=$(now_ms)
+for p in $(ip netns pids "${XH_P}b7"); do kill -9 "$p"; done
+wait_owner b8 2 || fail "kv: b8 did not take over ($(pair_state 8))"
+wait_kv b8 || fail "kv: b8 does not answer after the takeover"
+K_UP=$(( $(now_ms) - K_KILL ))
+KV_B8=$(kv_stats)
+ns c "$KV" ask --dst $PVIP4 --port $KV_PORT --clients $SESS --rounds 1 \
+	>"$XH_TMP/kv2.json" || fail "kv: requests to b8 lost: $(cat "$XH_TMP/kv2.json")"
+K_CARRIED=$(jq -r .records <<<"$KV_B8")
+K_CONT=$(jq '[.counts[] | select(. == 4)] | length' "$XH_TMP/kv2.json")
+printf '\n%-4s %-58s %s\n' "#" "state carried over (libxdpha, examples/kv_counter.c)" ""
+printf '%-4s %-58s %s\n' 7 "sessions made through b7 (3 requests each)" "$SESS"
+printf '%-4s %-58s %s\n' "" "b7 killed; b8 answers the VIP again within" "$K_UP ms"
+printf '%-4s %-58s %s\n' "" "records b8 holds after the takeover (carried over)" "$K_CARRIED"
+printf '%-4s %-58s %s\n' "" "clients whose next request b8 counted 4 (continued)" "$K_CONT of $SESS"
+echo "  b8's mirror: $(jq -c '{transport, applied, resyncs}' <<<"$KV_B8")"
+grep '^b8: active' "$XH_TMP/kv.log" | sed 's/^/  /'
+echo
+[ "$K_CARRIED" = $SESS ] || fail "kv: b8 holds $K_CARRIED records after the takeover, not $SESS"
+[ "$K_CONT" = $SESS ] || fail "kv: only $K_CONT of $SESS clients continued their count on b8"
 if $CHECK; then log "PASS"; fi
 exit 0
