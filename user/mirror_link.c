@@ -114,6 +114,12 @@ int xh_mlink_open(const struct xh_mlink_cfg *c, __u64 now,
 	err = xh_mir_new(&mc, now, &l->rx);
 	if (err)
 		goto fail;
+	l->rx_cfg = mc;
+	l->rx_cfg.resume_epoch = l->rx_cfg.resume_seq = 0;
+	if (c->key) {
+		memcpy(l->key, c->key, c->key_len);
+		l->rx_cfg.key = l->key;
+	}
 	*out = l;
 	return 0;
 fail:
@@ -182,6 +188,25 @@ int xh_mlink_poll(struct xh_mlink *l, __u64 now)
 	xh_mir_timer(l->tx, now);
 	xh_mir_timer(l->rx, now);
 	return total;
+}
+
+int xh_mlink_rx_restart(struct xh_mlink *l, __u64 now)
+{
+	struct xh_mir_cfg mc = l->rx_cfg;
+	struct xh_mirror *rx;
+	int err;
+
+	/* larger than any epoch before it, even with the clock stepped back */
+	mc.epoch = realtime_ns();
+	if (mc.epoch <= l->rx_cfg.epoch)
+		mc.epoch = l->rx_cfg.epoch + 1;
+	err = xh_mir_new(&mc, now, &rx);
+	if (err)
+		return err;
+	xh_mir_free(l->rx);
+	l->rx = rx;
+	l->rx_cfg.epoch = mc.epoch;
+	return 0;
 }
 
 __u64 xh_mlink_next(const struct xh_mlink *l)

@@ -54,6 +54,9 @@ struct xh_mlink {
 	xh_mir_snap_fn snap;
 	xh_mir_acked_fn acked;
 	void *arg;
+	/* the receiver's settings, for xh_mlink_rx_restart() */
+	struct xh_mir_cfg rx_cfg;
+	__u8 key[XH_MIR_KEY_LEN_MAX];
 };
 
 int xh_mlink_open(const struct xh_mlink_cfg *c, __u64 now,
@@ -67,5 +70,10 @@ int xh_mlink_poll(struct xh_mlink *l, __u64 now);
 /* When the engines next need xh_mlink_poll() without input. */
 __u64 xh_mlink_next(const struct xh_mlink *l);
 const char *xh_mlink_mode(const struct xh_mlink *l);
+/* Start the receiver over as a new incarnation (a new epoch, nothing to
+ * resume from): it asks the peer for a snapshot, as after a restart. For
+ * a node whose replica may have diverged (it was active, and is not any
+ * more). 0, or -errno with the old receiver kept. */
+int xh_mlink_rx_restart(struct xh_mlink *l, __u64 now);
 
 #endif

@@ -204,6 +204,15 @@ static void role_update(struct xdpha *h, __u64 now, bool force)
 		return;
 	h->active = active;
 	pr_info("libxdpha: %s\n", active ? "active" : "standby");
+	/* An active member ignored the peer's stream and wrote on its own
+	 * (in a partition, both sides did): its table is no copy of the new
+	 * active's. A new receiver incarnation asks for a full resync, whose
+	 * sweep removes what the new active does not have. */
+	if (!active && h->link) {
+		h->snap_rx = false;
+		if (xh_mlink_rx_restart(h->link, now))
+			pr_warn("libxdpha: standby again, but cannot ask for a resync: the table may keep changes the active does not have\n");
+	}
 	if (h->role_cb)
 		h->role_cb(h->role_arg, active);
 }
