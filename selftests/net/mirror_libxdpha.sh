@@ -19,6 +19,9 @@
 #  d  both restarted (SIGKILL) restore their checkpoints: the same tables
 #  e  a corrupted checkpoint is refused with its reason, the node starts
 #     empty and resyncs
+#  f  the active writes while cut off from the standby (mirror frames
+#     dropped), then is demoted: the new active's table wins, the old
+#     active resyncs as it turns standby and loses what it wrote alone
 # Exit 0 pass, 1 fail, 4 skip (no root, outside CI).
 set -u
 . "$(dirname "$0")/../../scripts/topo.sh"
@@ -254,6 +257,34 @@ grep -q "refused" <<<"$why" || fail "e: no refusal reported: '$why'"
 grep -q "refused" "$XH_TMP/n1.log" || fail "e: the refusal is not in b1's log"
 converged e
 log "e: corrupted checkpoint: '$why'; b1 resynced, $(jq -r .a <<<"$CMP") records"
+
+# --- f: the active demoted after writing alone -------------------------------
+kill9 "${NODEP[2]}"
+start_node 2 --checkpoint "$XH_TMP/ck2" --checkpoint-ms 200 --write 2000 \
+	--prefix x --write-on-hup --progress "$XH_TMP/f.prog"
+converged f0
+ns sw nft -f - <<EOF || fail "nft: cannot cut the mirror"
+table bridge xhcut {
+	chain cut {
+		type filter hook forward priority 0; policy accept;
+		udp dport 7868 drop
+	}
+}
+EOF
+kill -HUP "${NODEP[2]}"
+wait_for 5 "b2 wrote its changes" eval '[ "$(st 2 .written)" = 2200 ]'
+ns b2 "$XDPHA" -S "$XH_TMP/m2.sock" member demote $GROUP >/dev/null ||
+	fail "f: member demote on b2 refused"
+wait_for 5 "b1 owns after b2's demotion" eval 'is 1 active/yes && is 2 standby/no'
+wait_for 2 "the nodes follow" eval \
+	'[ "$(st 1 .active)/$(st 2 .active)" = true/false ]'
+resyncs=$(st 2 .resyncs)
+ns sw nft delete table bridge xhcut
+converged f
+[ "$(jq -r .a <<<"$CMP")" = "$want" ] ||
+	fail "f: $(jq -r .a <<<"$CMP") records, not the $want b1 had: b2's own changes survived"
+((resyncs < $(st 2 .resyncs))) || fail "f: b2 did not resync when it became standby"
+log "f: b2 wrote 2,200 changes cut off from b1, then was demoted: b1 active, b2 resynced from it ($want records, its own changes gone)"
 
 log "PASS ($((SECONDS - T_START)) s)"
 exit 0
