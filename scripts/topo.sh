@@ -121,6 +121,26 @@ xdp_drop_on() {
 		program xt_drop_all
 }
 
+# steer_node NS OCTET: a steering node in namespace NS (made already), its
+# s0 at .OCTET on the bridge through port NS of sw (ported to br0 later by
+# topo_l2, or at once when the bridge is up: PORT=1).
+steer_node() {
+	local n=$1 o=$2
+	ip link add s0 netns "${XH_P}$n" type veth peer name "$n" \
+		netns "${XH_P}sw"
+	nodad "$n" s0
+	nodad sw "$n"
+	ns "$n" ip addr add $NET4.$o/24 dev s0
+	ns "$n" ip -6 addr add $NET6::$o/64 dev s0 nodad
+	ns "$n" ip link set s0 up
+	ns "$n" sysctl -qw net.ipv4.ip_forward=1
+	if [ -n "${PORT:-}" ]; then
+		ns sw ip link set "$n" master br0
+		ns sw ip link set "$n" up
+		xdp_pass_on sw "$n"
+	fi
+}
+
 # topo_l2 N: client, steering node, N backends on one bridge.
 topo_l2() {
 	local nb=$1 i
@@ -144,14 +164,7 @@ topo_l2() {
 	ns c ethtool -K c0 tx off >/dev/null
 	ns c ip route add $VIP4/32 via $NET4.2
 	ns c ip -6 route add $VIP6/128 via $NET6::2
-	# steering node
-	ip link add s0 netns "${XH_P}s" type veth peer name s netns "${XH_P}sw"
-	nodad s s0
-	nodad sw s
-	ns s ip addr add $NET4.2/24 dev s0
-	ns s ip -6 addr add $NET6::2/64 dev s0 nodad
-	ns s ip link set s0 up
-	ns s sysctl -qw net.ipv4.ip_forward=1
+	steer_node s 2
 	# backends: the VIP on lo, never answered for on the wire
 	for i in $(seq 1 "$nb"); do
 		ip link add b0 netns "${XH_P}b$i" type veth peer name "b$i" \

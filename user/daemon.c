@@ -44,6 +44,7 @@
 #include "log.h"
 #include "ctl.h"
 #include "member_ctl.h"
+#include "flow_mirror.h"
 
 #define MAX_DEVS	8
 #define MAX_BKS		1024
@@ -104,6 +105,7 @@ struct daemon {
 	struct xh_bfd_io io;
 	struct xh_events ev;
 	struct xh_ctl_srv ctl;
+	struct xh_flow_mirror *fm;	/* mirror { }, or NULL */
 	int ep, sfd, tfd, lock_fd;
 	__u64 tick_ns;
 	bool stop;
@@ -881,6 +883,8 @@ static void tick(struct daemon *dm)
 			reconcile(dm, b, now);
 		}
 	}
+	if (dm->fm)
+		xh_flow_mirror_poll(dm->fm, xh_now_ns());
 	xh_events_pump(&dm->ev, now);
 }
 
@@ -985,6 +989,23 @@ static int setup(struct daemon *dm)
 	its.it_value.tv_sec = its.it_interval.tv_sec = dm->tick_ns / 1000000000;
 	timerfd_settime(dm->tfd, 0, &its, NULL);
 	dm->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (dm->cfg.mirror.enabled) {
+		int d = dev_index(dm, dm->cfg.mirror.iface);
+
+		err = d < 0 ? -ENODEV :
+		      xh_flow_mirror_open(&dm->cfg, &dm->devs[d].d,
+					  &dm->devs[d].m, &dm->fm);
+		if (err) {
+			pr_warn("mirror (%s:%d): %s\n", dm->cfg_path,
+				dm->cfg.mirror.line, strerror(-err));
+			return err;
+		}
+		ee.data.u64 = 6;
+		epoll_ctl(dm->ep, EPOLL_CTL_ADD, xh_flow_mirror_fd(dm->fm), &ee);
+		ee.data.u64 = 7;
+		epoll_ctl(dm->ep, EPOLL_CTL_ADD, xh_flow_mirror_rb_fd(dm->fm),
+			  &ee);
+	}
 	dm->ctl.ev = &dm->ev;
 	err = xh_ctl_srv_open(&dm->ctl, dm->cfg.socket, dm->ep, 5, 1000);
 	if (err) {
@@ -1050,6 +1071,8 @@ static int loop(struct daemon *dm)
 				xh_bfd_io_recv(&dm->io, dm->io.rx6, on_bfd, dm);
 			else if (k == 5)
 				xh_ctl_srv_accept(&dm->ctl);
+			else if (k == 6 || k == 7)
+				xh_flow_mirror_poll(dm->fm, xh_now_ns());
 			else if (k >= 1000 && k < 1000 + XH_CTL_CLIENTS)
 				xh_ctl_srv_request(&dm->ctl, k - 1000);
 		}
@@ -1159,6 +1182,7 @@ int cmd_run(int argc, char **argv)
 		 "data plane left attached");
 	pr_info("stopping; the data plane stays attached and pinned\n");
 out:
+	xh_flow_mirror_close(dm->fm);
 	xh_bfd_io_fini(&dm->io);
 	for (i = 0; i < dm->n_devs; i++)
 		xh_maps_close(&dm->devs[i].m);
@@ -1219,6 +1243,9 @@ static struct json_object *controller_json(void)
 		json_object_array_add(ss, so);
 	}
 	json_object_object_add(o, "sessions", ss);
+	if (dm->fm)
+		json_object_object_add(o, "mirror",
+				       xh_flow_mirror_json(dm->fm, xh_now_ns()));
 	return o;
 }
 
@@ -1246,5 +1273,19 @@ static void controller_print(void)
 		       (unsigned long long)s->peer->tx_late,
 		       s->peer->tx_max_late_ns / 1e6,
 		       s->k.in_kernel ? ", steady in kernel" : "");
+	}
+	if (dm->fm) {
+		struct json_object *m = xh_flow_mirror_json(dm->fm, xh_now_ns());
+
+		printf("  mirror %s over %s: %s, sent %lld, acked %lld, applied "
+		       "%lld, lag %.2f ms\n",
+		       json_object_get_string(json_object_object_get(m, "peer")),
+		       json_object_get_string(json_object_object_get(m, "transport")),
+		       json_object_get_string(json_object_object_get(m, "state")),
+		       (long long)json_object_get_int64(json_object_object_get(m, "records_sent")),
+		       (long long)json_object_get_int64(json_object_object_get(m, "records_acked")),
+		       (long long)json_object_get_int64(json_object_object_get(m, "records_applied")),
+		       json_object_get_double(json_object_object_get(m, "lag_ms")));
+		json_object_put(m);
 	}
 }
