@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "cli.h"
+#include "xm_abi.h"
 #include "svc.h"
 #include "log.h"
 
@@ -218,7 +220,9 @@ static int usage_stats(FILE *f)
 "usage: xdpha stats [DEV | --dev DEV] [--json] [--interval MS [--count N]]\n"
 "  Packets and bytes per outcome (pass/drop reason, forward), per service\n"
 "  and per backend. With --interval, a sample every MS ms with rates\n"
-"  (packets/s) until Ctrl-C or N samples; with --json one object per line.\n");
+"  (packets/s) until Ctrl-C or N samples; with --json one object per line.\n"
+"  On a member device: the member program's outcomes (VIP and ARP/ND gate,\n"
+"  decapsulation, BFD, mirror) and each group's gate (one sample).\n");
 	return f == stderr ? XH_EXIT_USAGE : XH_EXIT_OK;
 }
 
@@ -357,6 +361,117 @@ static void show(const struct xh_steer_maps *m, const char *ifname,
 
 static volatile sig_atomic_t stop;
 
+/* A member device: its verdicts (xm_stats) and its groups' gates. */
+static int member_stats(const struct xh_dev *d, bool json)
+{
+	static const char *const names[] = XM_CTR_NAMES;
+	char path[PATH_MAX + 32];
+	struct json_object *o = NULL, *ctrs = NULL, *gs = NULL;
+	int sfd, gfd, rc = XH_EXIT_OK;
+	struct xh_ctr ctr;
+	__u32 i;
+
+	snprintf(path, sizeof(path), "%s/xm_stats", d->dir);
+	sfd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/xm_groups_v1", d->dir);
+	gfd = bpf_obj_get(path);
+	if (sfd < 0 || gfd < 0) {
+		pr_warn("%s: member maps not found under %s\n", d->ifname,
+			d->dir);
+		rc = XH_EXIT_ERR;
+		goto out;
+	}
+	if (json) {
+		o = json_object_new_object();
+		ctrs = json_object_new_object();
+		gs = json_object_new_array();
+		json_object_object_add(o, "ifname", jstr(d->ifname));
+		json_object_object_add(o, "role", jstr("member"));
+		json_object_object_add(o, "time_ns",
+				       json_object_new_int64(xh_now_ns()));
+	} else {
+		printf("%s counters (member)\n  %-18s %14s %16s\n", d->ifname,
+		       "OUTCOME", "PACKETS", "BYTES");
+	}
+	for (i = 0; i < XM_CTR_MAX; i++) {
+		struct xh_ctr sum = {}, rx = {};
+
+		if (i == XM_CTR_RX) {
+			__u32 k;
+
+			/* RX is the sum of the verdicts, as on steer */
+			for (k = XM_CTR_PASS; k < XM_CTR_MAX; k++)
+				if (k != XM_CTR_TAKEOVER &&
+				    !xh_ctr_read(sfd, k, &ctr)) {
+					rx.packets += ctr.packets;
+					rx.bytes += ctr.bytes;
+				}
+			sum = rx;
+		} else if (xh_ctr_read(sfd, i, &sum)) {
+			continue;
+		}
+		if (json) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "packets",
+					       json_object_new_int64(sum.packets));
+			json_object_object_add(c, "bytes",
+					       json_object_new_int64(sum.bytes));
+			json_object_object_add(ctrs, names[i], c);
+		} else {
+			printf("  %-18s %14llu %16llu\n", names[i],
+			       (unsigned long long)sum.packets,
+			       (unsigned long long)sum.bytes);
+		}
+	}
+	if (!json)
+		printf("  %-5s %-6s %-12s %-14s %s\n", "GROUP", "GATE",
+		       "NEXT-IN-LINE", "OWNER-DISC", "OWNER-SILENT-MS");
+	for (i = 0; i < XM_MAX_GROUPS; i++) {
+		struct xm_group g;
+		double silent;
+
+		if (bpf_map_lookup_elem(gfd, &i, &g) ||
+		    (!g.state && !g.next_in_line && !g.owner_disc))
+			continue;
+		silent = g.owner_disc ? (xh_now_ns() - g.owner_seen_ns) / 1e6 : 0;
+		if (json) {
+			struct json_object *c = json_object_new_object();
+
+			json_object_object_add(c, "group", json_object_new_int(i));
+			json_object_object_add(c, "gate", jstr(
+				g.state == XM_OWN_YES ? "yes" :
+				g.state == XM_OWN_TAKEN ? "taken" : "no"));
+			json_object_object_add(c, "next_in_line",
+					       json_object_new_boolean(g.next_in_line));
+			json_object_object_add(c, "owner_disc",
+					       json_object_new_int64(g.owner_disc));
+			json_object_object_add(c, "owner_detect_ms",
+				json_object_new_double(g.owner_detect_ns / 1e6));
+			json_object_object_add(c, "owner_silent_ms",
+					       json_object_new_double(silent));
+			json_object_array_add(gs, c);
+		} else {
+			printf("  %-5u %-6s %-12s %-14u %.1f\n", i,
+			       g.state == XM_OWN_YES ? "yes" :
+			       g.state == XM_OWN_TAKEN ? "taken" : "no",
+			       g.next_in_line ? "yes" : "no", g.owner_disc,
+			       silent);
+		}
+	}
+	if (json) {
+		json_object_object_add(o, "counters", ctrs);
+		json_object_object_add(o, "groups", gs);
+		xh_json_print(o);
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (gfd >= 0)
+		close(gfd);
+	return rc;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -412,6 +527,16 @@ int cmd_stats(int argc, char **argv)
 		return usage_stats(stderr);
 	if (argc - optind)
 		dev = argv[optind];
+	if (dev && !xh_dev_init(&d, dev) && xh_dev_attached(&d)) {
+		struct xh_dev_info info;
+
+		if (!xh_dev_info(&d, &info) && !strcmp(info.role, "member")) {
+			if (interval)
+				pr_warn("%s: --interval is for steering "
+					"devices; one sample\n", dev);
+			return member_stats(&d, json);
+		}
+	}
 	rc = xh_cli_open(dev, &d, &m);
 	if (rc)
 		return rc;
