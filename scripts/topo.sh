@@ -65,6 +65,8 @@ topo_teardown() {
 	for n in $(ip netns list | awk '{print $1}' | grep "^${XH_P}" || true); do
 		# detach and unpin what xdpha left in this namespace
 		rm -rf "/sys/fs/bpf/xdpha/netns:$n" 2>/dev/null
+		# and the status files of libxdpha applications killed there
+		rm -f "/run/xdpha/mirror/netns:${n}_"* 2>/dev/null
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done

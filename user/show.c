@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include "cli.h"
 #include "xm_abi.h"
+#include "mirror_status.h"
 #include "svc.h"
 #include "log.h"
 
@@ -92,11 +93,31 @@ static struct json_object *dev_status(const char *ifname, bool json)
 	/* A member device has no services: what is attached is all. */
 	if (!xh_dev_init(&d, ifname) && xh_dev_attached(&d) &&
 	    !xh_dev_info(&d, &info) && !strcmp(info.role, "member")) {
+		struct json_object *ms = xh_mirror_status_read(d.dir);
+		size_t i;
+
 		if (!json) {
 			dev_head_print(&d, &info);
+			for (i = 0; i < json_object_array_length(ms); i++) {
+				struct json_object *m =
+					json_object_array_get_idx(ms, i), *v;
+#define F(k) (json_object_object_get_ex(m, k, &v) ? json_object_get_string(v) : "?")
+				printf("  mirror stream %s (pid %s, %s): %s over "
+				       "%s, %s records, sent %s, acked %s, "
+				       "retransmitted %s, applied %s, lag %s ms\n",
+				       F("stream"), F("pid"), F("role"),
+				       F("state"), F("transport"), F("records"),
+				       F("records_sent"), F("records_acked"),
+				       F("retransmitted"), F("records_applied"),
+				       F("lag_ms"));
+#undef F
+			}
+			json_object_put(ms);
 			return (struct json_object *)1;
 		}
-		return dev_head_json(&d, &info);
+		o = dev_head_json(&d, &info);
+		json_object_object_add(o, "mirrors", ms);
+		return o;
 	}
 	if (xh_cli_open(ifname, &d, &m))
 		return NULL;

@@ -225,6 +225,16 @@ start_node 1 --checkpoint "$XH_TMP/ck1" --checkpoint-ms 200
 converged c
 [ "$(st 1 .resyncs)" -ge 1 ] || fail "c: b1 counted no resync"
 log "c: b1 restarted empty: resynced, $(jq -r .a <<<"$CMP") records"
+# its figures in xdpha status (the library's status file, rewritten every s)
+for i in $(seq 1 30); do
+	ms=$(ns b1 "$XDPHA" --local status b0 --json 2>/dev/null |
+		jq -c '[.. | objects | select(has("mirrors")) | .mirrors[]][0]')
+	jq -e '.records == '"$(jq -r .a <<<"$CMP")" <<<"$ms" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+jq -e '(.transport | startswith("afxdp")) and .records == '"$(jq -r .a <<<"$CMP")" \
+	<<<"$ms" >/dev/null 2>&1 || fail "c: xdpha status on b1 shows no mirror figures: $ms"
+log "c: xdpha status on b1: $(jq -c '{transport, role, state, peer_state, records, records_applied}' <<<"$ms")"
 
 # --- d: both restarted, checkpoints restored --------------------------------
 want=$(jq -r .a <<<"$CMP")

@@ -42,6 +42,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mirror_link.h"
+#include "mirror_status.h"
 #include "xdpha.h"
 #include "xm_abi.h"
 
@@ -83,6 +84,10 @@ struct xdpha {
 	__u64 ckpt_ns, ckpt_due;
 	bool dirty;
 	__u64 checkpoints, checkpoint_errors;
+
+	/* figures for `xdpha status` (mirror_status.h) */
+	char status_path[PATH_MAX + 64];
+	__u64 status_due;
 };
 
 static __u64 now_ns(void)
@@ -165,6 +170,8 @@ static int role_open(struct xdpha *h, const char *ifname, const char *vip,
 		return ret;
 	}
 	h->gated = true;
+	xh_mirror_status_path(d.dir, h->stream, h->status_path,
+			      sizeof(h->status_path));
 	return 0;
 }
 
@@ -522,6 +529,8 @@ void xdpha_close(struct xdpha *h)
 {
 	if (!h)
 		return;
+	if (h->status_path[0])
+		unlink(h->status_path);
 	xh_mlink_close(h->link);
 	if (h->vips_fd >= 0)
 		close(h->vips_fd);
@@ -668,6 +677,38 @@ int xdpha_timeout_ms(const struct xdpha *h)
 	return due > INT_MAX ? INT_MAX : (int)due;
 }
 
+/* Our figures for `xdpha status` on the device. */
+static void status_publish(struct xdpha *h)
+{
+	struct xdpha_stats st;
+	struct xh_mir_stats tx, rx;
+	char buf[1024];
+
+	xdpha_stats(h, &st);
+	xh_mir_get_stats(h->link->tx, now_ns(), &tx);
+	xh_mir_get_stats(h->link->rx, now_ns(), &rx);
+	snprintf(buf, sizeof(buf),
+		 "{\"pid\": %d, \"ifname\": \"%s\", \"stream\": %u, "
+		 "\"transport\": \"%s\", \"role\": \"%s\", "
+		 "\"state\": \"%s\", \"peer_state\": \"%s\", "
+		 "\"records\": %llu, \"records_sent\": %llu, "
+		 "\"records_acked\": %llu, \"retransmitted\": %llu, "
+		 "\"records_applied\": %llu, \"resyncs\": %llu, "
+		 "\"lag_ms\": %.3f, \"checkpoints\": %llu, "
+		 "\"checkpoint_errors\": %llu}\n",
+		 (int)getpid(), h->ifname, h->stream, st.transport,
+		 h->active ? "active" : "standby",
+		 xh_mir_state_name(tx.state), xh_mir_state_name(rx.state),
+		 (unsigned long long)st.records, (unsigned long long)st.sent,
+		 (unsigned long long)st.acked,
+		 (unsigned long long)st.retransmitted,
+		 (unsigned long long)st.applied,
+		 (unsigned long long)st.resyncs, st.lag_us / 1000.0,
+		 (unsigned long long)st.checkpoints,
+		 (unsigned long long)st.checkpoint_errors);
+	xh_mirror_status_write(h->status_path, buf);
+}
+
 int xdpha_process(struct xdpha *h, int timeout_ms)
 {
 	__u64 now;
@@ -692,6 +733,10 @@ int xdpha_process(struct xdpha *h, int timeout_ms)
 		if (h->dirty)
 			xdpha_checkpoint(h);
 		h->ckpt_due = now_ns() + h->ckpt_ns;
+	}
+	if (h->status_path[0] && now >= h->status_due) {
+		status_publish(h);
+		h->status_due = now + 1000000000ULL;
 	}
 	return ret < 0 ? ret : 0;
 }
