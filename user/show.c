@@ -78,6 +78,24 @@ static void dev_head_print(const struct xh_dev *d,
 		       info->chain_name);
 }
 
+/* One line per application mirror of a member device. */
+static void mirrors_print(struct json_object *ms)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(ms); i++) {
+		struct json_object *m = json_object_array_get_idx(ms, i), *v;
+#define F(k) (json_object_object_get_ex(m, k, &v) ? json_object_get_string(v) : "?")
+		printf("  mirror stream %s (pid %s, %s): %s over %s, %s records, "
+		       "sent %s, acked %s, retransmitted %s, applied %s, lag %s "
+		       "ms\n", F("stream"), F("pid"), F("role"), F("state"),
+		       F("transport"), F("records"), F("records_sent"),
+		       F("records_acked"), F("retransmitted"),
+		       F("records_applied"), F("lag_ms"));
+#undef F
+	}
+}
+
 static struct json_object *dev_status(const char *ifname, bool json)
 {
 	struct json_object *o = NULL, *svcs = NULL;
@@ -94,24 +112,10 @@ static struct json_object *dev_status(const char *ifname, bool json)
 	if (!xh_dev_init(&d, ifname) && xh_dev_attached(&d) &&
 	    !xh_dev_info(&d, &info) && !strcmp(info.role, "member")) {
 		struct json_object *ms = xh_mirror_status_read(d.dir);
-		size_t i;
 
 		if (!json) {
 			dev_head_print(&d, &info);
-			for (i = 0; i < json_object_array_length(ms); i++) {
-				struct json_object *m =
-					json_object_array_get_idx(ms, i), *v;
-#define F(k) (json_object_object_get_ex(m, k, &v) ? json_object_get_string(v) : "?")
-				printf("  mirror stream %s (pid %s, %s): %s over "
-				       "%s, %s records, sent %s, acked %s, "
-				       "retransmitted %s, applied %s, lag %s ms\n",
-				       F("stream"), F("pid"), F("role"),
-				       F("state"), F("transport"), F("records"),
-				       F("records_sent"), F("records_acked"),
-				       F("retransmitted"), F("records_applied"),
-				       F("lag_ms"));
-#undef F
-			}
+			mirrors_print(ms);
 			json_object_put(ms);
 			return (struct json_object *)1;
 		}
@@ -375,6 +379,15 @@ static void show(const struct xh_steer_maps *m, const char *ifname,
 		json_object_object_add(o, "counters", ctrs);
 		json_object_object_add(o, "services", svcs);
 		json_object_object_add(o, "backends", bks);
+		/* run through the controller: its flow mirror too */
+		if (xh_controller_json) {
+			struct json_object *c = xh_controller_json(), *mir;
+
+			if (json_object_object_get_ex(c, "mirror", &mir))
+				json_object_object_add(o, "mirror",
+						       json_object_get(mir));
+			json_object_put(c);
+		}
 		xh_json_print(o);
 	}
 	fflush(stdout);
@@ -480,10 +493,18 @@ static int member_stats(const struct xh_dev *d, bool json)
 			       silent);
 		}
 	}
-	if (json) {
-		json_object_object_add(o, "counters", ctrs);
-		json_object_object_add(o, "groups", gs);
-		xh_json_print(o);
+	{
+		struct json_object *ms = xh_mirror_status_read(d->dir);
+
+		if (json) {
+			json_object_object_add(o, "counters", ctrs);
+			json_object_object_add(o, "groups", gs);
+			json_object_object_add(o, "mirrors", ms);
+			xh_json_print(o);
+		} else {
+			mirrors_print(ms);
+			json_object_put(ms);
+		}
 	}
 out:
 	if (sfd >= 0)

@@ -81,6 +81,11 @@ missing=$(comm -23 "$XH_TMP/s.flows" "$XH_TMP/s2.flows" | wc -l)
 	die "$missing of s's $n1 flows are not in s2's table with the same backend"
 }
 log "s2 holds all $n1 flows of s, on the same backends"
+# the figures: status and stats through the controller
+sm=$(ns s "$XDPHA" -S "$XH_TMP/s.sock" stats --json | jq -c .mirror)
+jq -e '.records_sent >= '$n1' and .records_acked >= .records_sent and .transport == "afxdp-copy"' \
+	<<<"$sm" >/dev/null || die "stats of s: mirror figures wrong: $sm"
+log "stats of s: $(jq -c '{records_sent, records_acked, retransmitted, lag_ms}' <<<"$sm")"
 
 # the client moves to s2: no connection breaks
 ns c ip route replace $VIP4/32 via $NET4.3
