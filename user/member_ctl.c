@@ -1047,6 +1047,96 @@ static void reap(struct mctl *mc)
 	xh_events_pump(&mc->ev, xh_now_ns());
 }
 
+/* What a reload may not change without a restart: the devices, the
+ * groups' identity, VIPs and peers, the BFD timing, the socket. NULL if
+ * nothing of that changed, else what did. */
+static const char *reload_blocker(const struct xh_cfg *a,
+				  const struct xh_cfg *b, char *buf, size_t sz)
+{
+	unsigned int i;
+
+	if (a->n_ifaces != b->n_ifaces)
+		return "the interfaces";
+	for (i = 0; i < a->n_ifaces; i++) {
+		const struct xh_cfg_iface *x = &a->ifaces[i], *y = &b->ifaces[i];
+
+		if (strcmp(x->name, y->name) || x->mode != y->mode ||
+		    x->addr4 != y->addr4 || x->have_addr6 != y->have_addr6 ||
+		    memcmp(x->addr6, y->addr6, 16))
+			return "the interfaces";
+	}
+	if (a->hb_interval_ms != b->hb_interval_ms ||
+	    a->hb_mult != b->hb_mult || a->slow_start_ms != b->slow_start_ms)
+		return "the heartbeat timing";
+	if (strcmp(a->socket, b->socket))
+		return "the control socket";
+	if (a->n_groups != b->n_groups)
+		return "the number of groups";
+	for (i = 0; i < a->n_groups; i++) {
+		const struct xh_cfg_group *x = &a->groups[i], *y = &b->groups[i];
+
+		snprintf(buf, sz, "group %s (its name, id, interface, VIPs or "
+			 "peers)", x->name);
+		if (strcmp(x->name, y->name) || x->id != y->id ||
+		    strcmp(x->iface, y->iface) || x->n_vips != y->n_vips ||
+		    memcmp(x->vips, y->vips, sizeof(x->vips)) ||
+		    x->n_peers != y->n_peers ||
+		    memcmp(x->peers, y->peers, sizeof(x->peers)))
+			return buf;
+	}
+	return NULL;
+}
+
+/* SIGHUP: priorities, preemption, hold-down, startup, adverts,
+ * announcements, arbiter, decapsulation sources, the notify hook and the
+ * log level change in place; anything structural needs a restart (which
+ * keeps ownership). A bad file changes nothing. */
+static void reload(struct mctl *mc)
+{
+	struct xh_cfg next = {};
+	char err[512], buf[160];
+	const char *why;
+	__u64 now = xh_now_ns();
+	int i;
+
+	pr_info("SIGHUP: reloading %s\n", mc->cfg_path);
+	if (xh_config_load(mc->cfg_path, &next, err, sizeof(err))) {
+		pr_warn("%s (running configuration kept)\n", err);
+		xh_event(&mc->ev, XH_EV_CONFIG, "", "", "refused", err);
+		return;
+	}
+	why = next.role != XH_ROLE_MEMBER ? "the role" :
+	      reload_blocker(&mc->cfg, &next, buf, sizeof(buf));
+	if (why) {
+		snprintf(err, sizeof(err), "%s: the reload changes %s: restart "
+			 "the member controller to apply it (ownership is kept "
+			 "across a restart)", mc->cfg_path, why);
+		pr_warn("%s\n", err);
+		xh_event(&mc->ev, XH_EV_CONFIG, "", "", "refused", err);
+		xh_config_free(&next);
+		return;
+	}
+	xh_config_free(&mc->cfg);
+	mc->cfg = next;
+	for (i = 0; i < mc->n_devs; i++) {
+		mc->devs[i].cfg = &mc->cfg.ifaces[i];
+		decap_apply(&mc->devs[i]);
+	}
+	for (i = 0; i < mc->n_groups; i++)
+		mc->groups[i].cfg = &mc->cfg.groups[i];
+	mc->ev.prog = mc->cfg.notify_prog;
+	mc->ev.args = mc->cfg.notify_args;
+	mc->ev.timeout_ms = mc->cfg.notify_timeout_ms;
+	if (xh_log_level < mc->cfg.log_level)
+		xh_log_level = mc->cfg.log_level;
+	xh_event(&mc->ev, XH_EV_CONFIG, "", "", "loaded", mc->cfg_path);
+	/* new priorities and policies: tell the peers, decide again */
+	for (i = 0; i < mc->n_groups; i++) {
+		advert_all(mc, &mc->groups[i], now);
+		evaluate(mc, &mc->groups[i], now);
+	}
+}
+
 static void on_signal(struct mctl *mc)
 {
 	struct signalfd_siginfo si;
@@ -1057,9 +1147,7 @@ static void on_signal(struct mctl *mc)
 		else if (si.ssi_signo == SIGCHLD)
 			reap(mc);
 		else if (si.ssi_signo == SIGHUP)
-			pr_warn("SIGHUP: the member controller does not reload "
-				"yet; restart it (ownership is kept across a "
-				"restart)\n");
+			reload(mc);
 	}
 }
 

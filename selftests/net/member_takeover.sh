@@ -413,6 +413,33 @@ owner_events 1 "$m1" active | grep -q . && fail "b1 claimed without preemption"
 tcp_to 2
 log "d': b1 killed again (v4 ${OUT[nopre.v4]} ms, v6 ${OUT[nopre.v6]} ms); back without preemption: standby past the hold-down"
 
+# --- reload (SIGHUP) ---------------------------------------------------------
+# a change that needs a restart (a VIP more) is refused and changes nothing;
+# a new priority applies at once: b2 hears it in b1's adverts
+hup() {	# hup N: SIGHUP to bN's controller, wait for its config event
+	local m n=$1 i
+	m=$(ev_mark "$n")
+	kill -HUP "${MPIDS[$n]%% *}"
+	for i in $(seq 1 50); do
+		ev_since "$n" "$m" | jq -r 'select(.event == "config") | .state' | grep -q . && break
+		sleep 0.05
+	done
+	ev_since "$n" "$m" | jq -r 'select(.event == "config") | .state' | tail -1
+}
+cp "$XH_TMP/m1.conf" "$XH_TMP/m1.good"
+sed -i "s|vips = \[ \"$VIP4\", \"$VIP6\" \]|vips = [ \"$VIP4\", \"$VIP6\", \"$NET4.99\" ]|" "$XH_TMP/m1.conf"
+[ "$(hup 1)" = refused ] || fail "reload: a new VIP was not refused"
+is 1 standby/no || fail "reload: a refused reload changed b1's state"
+sed "s|priority = 200|priority = 50|" "$XH_TMP/m1.good" > "$XH_TMP/m1.conf"
+[ "$(hup 1)" = loaded ] || fail "reload: a new priority was not loaded"
+for i in $(seq 1 40); do
+	[ "$(grp 2 | jq -r '.peers[0].priority')" = 50 ] && break
+	sleep 0.05
+done
+[ "$(grp 2 | jq -r '.peers[0].priority')" = 50 ] || fail "reload: b2 did not hear b1's new priority"
+owner_is 2 || fail "reload: ownership moved"
+log "reload: a new VIP refused (restart needed), a new priority (50) applied and advertised; b2 still owns"
+
 # the owner dies while its standby is young (started less than startup_ms
 # ago): having heard the owner, the standby takes over at once
 streams young 2
