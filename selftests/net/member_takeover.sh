@@ -29,6 +29,12 @@
 #  d' the old active comes back without preemption: it stays standby;
 #     the owner then dies while that standby is younger than startup_ms:
 #     the standby takes over at once (it heard the owner)
+#     reload (SIGHUP): a new VIP is refused (restart needed), a new
+#     priority applies and reaches the peer in the adverts
+#  k  the data path alone: the standby's controller stopped (SIGSTOP),
+#     the owner cut off: the client's ARP request for the VIP makes the
+#     standby's member program open the gate (TAKEN) and pass it; the
+#     controller, resumed, confirms (event, kernel_takeovers)
 #  f  arbiter: nothing moves on a kill until `xdpha member promote`
 #
 # Decapsulation, byte by byte and with a spoofed outer source, is
@@ -439,6 +445,8 @@ done
 [ "$(grp 2 | jq -r '.peers[0].priority')" = 50 ] || fail "reload: b2 did not hear b1's new priority"
 owner_is 2 || fail "reload: ownership moved"
 log "reload: a new VIP refused (restart needed), a new priority (50) applied and advertised; b2 still owns"
+cp "$XH_TMP/m1.good" "$XH_TMP/m1.conf"
+[ "$(hup 1)" = loaded ] || fail "reload: the original file was not loaded back"
 
 # the owner dies while its standby is young (started less than startup_ms
 # ago): having heard the owner, the standby takes over at once
@@ -451,6 +459,40 @@ wait_neigh 1
 streams_wait young
 check_takeover young "$T" 1
 log "d': b2 killed $(( T - T_B1 )) ms after b1's restart: b1 took over (v4 ${OUT[young.v4]} ms, v6 ${OUT[young.v6]} ms)"
+
+# --- k: the data path takes over alone ----------------------------------------
+# b2's controller is stopped (SIGSTOP) and b1 cut off (link down): the first
+# ARP request for the VIP that reaches b2 finds the owner's stamp stale,
+# and b2's member program opens the gate by itself (NO -> TAKEN) and lets
+# the request through; the client gets its answer from b2 with no user
+# space involved. b2's controller, resumed, confirms the takeover.
+m2=$(ev_mark 2)
+start_member 2
+wait_for 5 "b2 standby, next in line" eval \
+	'is 2 standby/no && [ "$(grp 2 | jq -r .next_in_line)" = true ]'
+kill -STOP "${MPIDS[2]%% *}"
+ns b1 ip link set b0 down
+sleep 0.1
+ns c ip neigh flush to $VIP4 dev c0
+ns c ping -c 3 -i 0.2 -W 1 -q $VIP4 >/dev/null 2>&1 ||
+	{ kill -CONT "${MPIDS[2]%% *}"; fail "k: the VIP did not answer with b2's controller stopped"; }
+gate=$(ns b2 "$XDPHA" --local stats b0 --json | jq -c '{gate: .groups[0].gate, takeovers: .counters.takeover.packets}')
+[ "$(neigh4)" = "${MAC[2]}" ] ||
+	{ kill -CONT "${MPIDS[2]%% *}"; fail "k: the client's entry for $VIP4 is $(neigh4), not b2's"; }
+jq -e '.gate == "taken" and .takeovers >= 1' <<<"$gate" >/dev/null ||
+	{ kill -CONT "${MPIDS[2]%% *}"; fail "k: b2's data path did not take over: $gate"; }
+kill -CONT "${MPIDS[2]%% *}"
+wait_for 2 "b2's controller confirmed the takeover" is 2 active/yes
+owner_events 2 "$m2" active | grep -q 'data path took over' ||
+	fail "k: no event saying the data path took over"
+[ "$(grp 2 | jq -r .kernel_takeovers)" -ge 1 ] || fail "k: kernel_takeovers not counted"
+log "k: b2's controller stopped, b1 cut off: b2's data path took over by itself ($gate), the client resolved the VIP to b2; resumed, the controller confirmed"
+# b1 back: the healed partition leaves b1 (higher) the owner (its own
+# IPv6 address put back, as in b)
+ns b1 ip link set b0 up
+ns b1 ip -6 addr replace "$NET6::11/64" dev b0 nodad
+wait_for 5 "b1 owns again after its link came back" owner_is 1
+kill_member 2
 
 # --- f: arbiter --------------------------------------------------------------
 kill_member 1
