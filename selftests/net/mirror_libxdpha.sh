@@ -19,6 +19,8 @@
 #  d  both restarted (SIGKILL) restore their checkpoints: the same tables
 #  e  a corrupted checkpoint is refused with its reason, the node starts
 #     empty and resyncs
+#  c' the active's node restarted empty (no checkpoint) takes the
+#     standby's copy back instead of resyncing the standby to empty
 #  f  the active writes while cut off from the standby (mirror frames
 #     dropped), then is demoted: the new active's table wins, the old
 #     active resyncs as it turns standby and loses what it wrote alone
@@ -235,6 +237,24 @@ done
 jq -e '(.transport | startswith("afxdp")) and .records == '"$(jq -r .a <<<"$CMP")" \
 	<<<"$ms" >/dev/null 2>&1 || fail "c: xdpha status on b1 shows no mirror figures: $ms"
 log "c: xdpha status on b1: $(jq -c '{transport, role, state, peer_state, records, records_applied}' <<<"$ms")"
+
+# --- c': the active restarted empty takes the standby's copy -------------------
+# (no checkpoint): without that, its first resync would empty the standby
+want=$(jq -r .a <<<"$CMP")
+dump 2
+cp "$XH_TMP/n2.dump" "$XH_TMP/before.dump"
+kill9 "${NODEP[2]}"
+is 2 active/yes || fail "c': b2 is no longer the owner"
+XDPHA_LOG=info start_node 2
+[ "$(jq -r .restored "$XH_TMP/n2.ready")" = 0 ] || fail "c': b2 did not start empty"
+converged "c'"
+[ "$(jq -r .a <<<"$CMP")" = "$want" ] ||
+	fail "c': $(jq -r .a <<<"$CMP") records after the active's empty restart, not $want"
+"$NODE" compare "$XH_TMP/before.dump" "$XH_TMP/n2.dump" >/dev/null ||
+	fail "c': b2's table after its restart differs from before"
+grep -q "recovered $want records" "$XH_TMP/n2.log" ||
+	fail "c': b2 did not say it recovered $want records: $(tail -n 3 "$XH_TMP/n2.log")"
+log "c': the active (b2) restarted empty: took the standby's copy back ($want records), the standby kept them"
 
 # --- d: both restarted, checkpoints restored --------------------------------
 want=$(jq -r .a <<<"$CMP")

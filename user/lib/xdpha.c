@@ -70,6 +70,10 @@ struct xdpha {
 
 	/* receiving a resync */
 	bool snap_rx;
+	/* an active member that started empty takes the standby's copy
+	 * before it offers its own table (see on_apply) */
+	bool recovering;
+	__u64 recovered;
 	__u64 resyncs_done, swept, discarded;
 
 	/* liveness stamp */
@@ -217,6 +221,7 @@ static void role_update(struct xdpha *h, __u64 now, bool force)
 	 * sweep removes what the new active does not have. */
 	if (!active && h->link) {
 		h->snap_rx = false;
+		h->recovering = false;
 		if (xh_mlink_rx_restart(h->link, now))
 			pr_warn("libxdpha: standby again, but cannot ask for a resync: the table may keep changes the active does not have\n");
 	}
@@ -226,16 +231,54 @@ static void role_update(struct xdpha *h, __u64 now, bool force)
 
 /* ---- the engines' callbacks --------------------------------------------- */
 
+/* An active member that (re)started with an empty table, no checkpoint
+ * to restore, would otherwise resync its standby to empty: everything the
+ * standby held would be gone. Instead, its receiver's first resync (the
+ * standby's table, which is the copy of ours) fills the table first, and
+ * our own snapshot waits (on_snap) until it is complete. Records the
+ * application wrote meanwhile are newer: the copy only fills keys that
+ * are absent. */
+static int recover_apply(struct xdpha *h, const struct xh_mir_rec *recs,
+			 unsigned int n)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const struct xh_mir_rec *r = &recs[i];
+
+		if (r->op == XH_MIR_OP_PUT && !kv_get(&h->t, r->key, r->klen)) {
+			err = kv_put(&h->t, r->key, r->klen, r->val, r->vlen);
+			if (err)
+				return err;
+			h->recovered++;
+		} else if (r->op == XH_MIR_OP_SNAP_BEGIN) {
+			h->snap_rx = true;
+		} else if (r->op == XH_MIR_OP_SNAP_END && h->snap_rx) {
+			h->snap_rx = false;
+			h->recovering = false;
+			h->resyncs_done++;
+			pr_info("libxdpha: active, started empty: recovered %llu "
+				"records from the standby's copy\n",
+				(unsigned long long)h->recovered);
+		}
+	}
+	h->dirty = true;
+	return 0;
+}
+
 static int on_apply(void *arg, const struct xh_mir_rec *recs, unsigned int n)
 {
 	struct xdpha *h = arg;
 	unsigned int i;
 	int err;
 
-	if (h->gated && h->active) {
+	if (h->gated && h->active && !h->recovering) {
 		h->discarded += n;
 		return 0;
 	}
+	if (h->recovering)
+		return recover_apply(h, recs, n);
 	for (i = 0; i < n; i++) {
 		const struct xh_mir_rec *r = &recs[i];
 
@@ -279,6 +322,10 @@ static int on_snap(void *arg, bool restart, struct xh_mir_rec *recs,
 	struct kv_rec *r;
 	unsigned int n = 0;
 
+	/* not before the standby's copy is in (recover_apply): the engine
+	 * gives up this snapshot and serves the standby's next request */
+	if (h->recovering)
+		return -EAGAIN;
 	if (restart)
 		kv_cursor_reset(&h->t);
 	while (n < max && (r = kv_cursor_next(&h->t))) {
@@ -486,6 +533,11 @@ struct xdpha *xdpha_open(const struct xdpha_opts *opts, char *err,
 		}
 		ckpt_restore(h, &pos, err, errlen);
 	}
+
+	h->recovering = h->gated && h->active && !h->t.count;
+	if (h->recovering)
+		pr_info("libxdpha: active with an empty table: taking the "
+			"standby's copy first\n");
 
 	lc.xport = o.transport == XDPHA_XPORT_AFXDP ? XH_MLINK_AFXDP :
 		   o.transport == XDPHA_XPORT_UDP ? XH_MLINK_UDP :
