@@ -147,6 +147,18 @@ static __always_inline bool xm_owns(__u32 gid)
 	return xm_take_over(g, now);
 }
 
+/* Is a controller managing this member (or none ever did)? ARP/ND is
+ * answered for the VIPs we hold only then: see struct xm_ctl. */
+static __always_inline bool xm_ctl_alive(void)
+{
+	__u32 zero = 0;
+	struct xm_ctl *c = bpf_map_lookup_elem(&xm_ctl_v1, &zero);
+
+	if (!c || !c->max_age_ns)
+		return true;
+	return bpf_ktime_get_ns() - c->seen_ns <= c->max_age_ns;
+}
+
 /* If key is a VIP: 1 and its group in *gid; else 0. */
 static __always_inline int xm_vip_group(const struct xm_vip_key *key,
 					__u32 *gid)
@@ -246,6 +258,8 @@ int xdpha_member(struct xdp_md *ctx)
 			return xm_pass(ctx, pass_as ?: XM_CTR_PASS, bytes);
 		if (!xm_owns(gid))
 			return xm_drop(XM_CTR_DROP_ARP, bytes);
+		if (!xm_ctl_alive())
+			return xm_drop(XM_CTR_DROP_ORPHAN, bytes);
 		return xm_pass(ctx, pass_as ?: XM_CTR_PASS_ARP, bytes);
 	}
 
@@ -275,6 +289,8 @@ int xdpha_member(struct xdp_md *ctx)
 	    xm_vip_group(&key, &gid)) {
 		if (!xm_owns(gid))
 			return xm_drop(XM_CTR_DROP_ARP, bytes);
+		if (!xm_ctl_alive())
+			return xm_drop(XM_CTR_DROP_ORPHAN, bytes);
 		return xm_pass(ctx, pass_as ?: XM_CTR_PASS_ARP, bytes);
 	}
 

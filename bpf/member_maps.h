@@ -62,6 +62,14 @@ struct {
 	__type(value, struct xh_ctr);
 } xm_stats SEC(".maps");
 
+/* The member controller's heartbeat (struct xm_ctl, one entry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xm_ctl);
+} xm_ctl_v1 SEC(".maps");
+
 /* The chain slot: a program here sees every packet the member passes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

@@ -110,6 +110,19 @@ struct xm_advert {
 };
 _Static_assert(sizeof(struct xm_advert) == 16, "xm_advert layout");
 
+/* Value of xm_ctl_v1 (one entry): the member controller's heartbeat into
+ * the data path. While the controller has been silent longer than
+ * max_age_ns (it crashed: the peers have long declared us dead and taken
+ * the VIPs), the gate stops answering ARP/ND for the VIPs it still holds
+ * open, so that clients resolving them again are not pulled back to a
+ * node nobody manages. VIP traffic itself still passes. max_age_ns 0:
+ * no controller writes this (a hand-driven member): no check. */
+struct xm_ctl {
+	__u64 seen_ns;		/* CLOCK_MONOTONIC, refreshed every tick */
+	__u64 max_age_ns;	/* longer than any planned restart */
+};
+_Static_assert(sizeof(struct xm_ctl) == 16, "xm_ctl layout");
+
 /* Key of xm_decap_v1: an outer source we decapsulate from. */
 struct xm_decap_key {
 	__be32 addr[4];
@@ -133,13 +146,15 @@ enum xm_ctr_id {
 	XM_CTR_DROP_DECAP,	/* decapsulation failed (adjust_head) */
 	XM_CTR_REDIRECT_XSK,	/* mirror frame to its AF_XDP socket */
 	XM_CTR_TAKEOVER,	/* event: the data path took a group over */
+	XM_CTR_DROP_ORPHAN,	/* ARP/NS for a VIP we hold while our
+				 * controller is gone (xm_ctl_v1) */
 	XM_CTR_MAX,
 };
 
 #define XM_CTR_NAMES {							\
 	"rx", "pass", "pass_vip", "pass_arp", "pass_decap",		\
 	"pass_spoof", "pass_bfd", "drop_vip", "drop_arp", "drop_bfd",	\
-	"drop_decap", "redirect_xsk", "takeover",			\
+	"drop_decap", "redirect_xsk", "takeover", "drop_arp_orphan",	\
 }
 
 #endif /* XM_ABI_H */

@@ -65,6 +65,7 @@ struct mdev {
 	struct xh_dev d;
 	const struct xh_cfg_iface *cfg;
 	int vips, groups, bfd, decap;	/* pinned maps */
+	int ctl;			/* xm_ctl_v1, -1 on an older program */
 	int pkt;			/* announcements */
 	__u8 mac[6];
 };
@@ -193,6 +194,7 @@ static int dev_open(struct mctl *mc, const struct xh_cfg_iface *ci)
 	md->decap = map_open(md, "xm_decap_v1");
 	if (md->vips < 0 || md->groups < 0 || md->bfd < 0 || md->decap < 0)
 		return -ENOENT;
+	md->ctl = map_open(md, "xm_ctl_v1");	/* older program: none */
 	err = xh_dev_mac(md->d.ifindex, md->mac);
 	if (err)
 		return err;
@@ -1009,6 +1011,25 @@ static void controller_print(void)
 
 /* --- loop -------------------------------------------------------------------- */
 
+/* Our heartbeat into the data path (struct xm_ctl): a node whose
+ * controller is gone for longer than any planned restart (the BFD promise
+ * of a stopping controller, times the multiplier) stops answering ARP/ND
+ * for the VIPs it still holds. */
+static void ctl_stamp(struct mctl *mc, __u64 now)
+{
+	struct xm_ctl c = {
+		.seen_ns = now,
+		.max_age_ns = ((__u64)RESTART_GRACE_MS * mc->cfg.hb_mult + 1000) *
+			      1000000ULL,
+	};
+	__u32 zero = 0;
+	int i;
+
+	for (i = 0; i < mc->n_devs; i++)
+		if (mc->devs[i].ctl >= 0)
+			bpf_map_update_elem(mc->devs[i].ctl, &zero, &c, BPF_ANY);
+}
+
 static void tick(struct mctl *mc)
 {
 	struct xh_bfd_event ev;
@@ -1031,6 +1052,7 @@ static void tick(struct mctl *mc)
 		}
 	}
 	now = xh_now_ns();
+	ctl_stamp(mc, now);
 	for (i = 0; i < mc->n_groups; i++)
 		evaluate(mc, &mc->groups[i], now);
 	xh_events_pump(&mc->ev, now);
@@ -1275,7 +1297,7 @@ int xh_member_run(struct xh_cfg *cfg, const char *path)
 	mc->adv4 = mc->adv6 = -1;
 	mc->io.rx4 = mc->io.rx6 = -1;
 	for (i = 0; i < MC_DEVS; i++)
-		mc->devs[i].pkt = -1;
+		mc->devs[i].pkt = mc->devs[i].ctl = -1;
 	xh_events_init(&mc->ev);
 	mc->ev.prog = mc->cfg.notify_prog;
 	mc->ev.args = mc->cfg.notify_args;
@@ -1297,6 +1319,8 @@ int xh_member_run(struct xh_cfg *cfg, const char *path)
 		pr_info("told %d peers to expect us every %u ms (%d did not "
 			"confirm): a restart within that keeps ownership\n", n,
 			RESTART_GRACE_MS, pending);
+	/* the planned restart's grace counts from here */
+	ctl_stamp(mc, xh_now_ns());
 	xh_event(&mc->ev, XH_EV_CONTROLLER, "", "", "stopping",
 		 "gates left as they are");
 out:
@@ -1309,6 +1333,8 @@ out:
 		close(md->groups);
 		close(md->bfd);
 		close(md->decap);
+		if (md->ctl >= 0)
+			close(md->ctl);
 		if (md->pkt >= 0)
 			close(md->pkt);
 	}

@@ -458,6 +458,31 @@ static int member_stats(const struct xh_dev *d, bool json)
 			       (unsigned long long)sum.bytes);
 		}
 	}
+	{
+		struct xm_ctl c = {};
+		__u32 zero = 0;
+		int cfd;
+
+		snprintf(path, sizeof(path), "%s/xm_ctl_v1", d->dir);
+		cfd = bpf_obj_get(path);
+		if (cfd >= 0 && !bpf_map_lookup_elem(cfd, &zero, &c) &&
+		    c.max_age_ns) {
+			double age = (xh_now_ns() - c.seen_ns) / 1e6;
+
+			if (json) {
+				json_object_object_add(o, "controller_silent_ms",
+						       json_object_new_double(age));
+				json_object_object_add(o, "controller_max_age_ms",
+					json_object_new_double(c.max_age_ns / 1e6));
+			} else {
+				printf("  controller last seen %.1f ms ago (ARP/ND "
+				       "for held VIPs stops after %.0f ms)\n",
+				       age, c.max_age_ns / 1e6);
+			}
+		}
+		if (cfd >= 0)
+			close(cfd);
+	}
 	if (!json)
 		printf("  %-5s %-6s %-12s %-14s %s\n", "GROUP", "GATE",
 		       "NEXT-IN-LINE", "OWNER-DISC", "OWNER-SILENT-MS");

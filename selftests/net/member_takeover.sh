@@ -307,6 +307,14 @@ check_takeover kill "$T" 2
 tcp_to 2
 owner_events 2 "$m2" active | grep -q . || fail "no owner event from b2"
 log "a: b1 killed: b2 took over (v4 ${OUT[kill.v4]} ms, v6 ${OUT[kill.v6]} ms), neighbours on $MAC2"
+# b1's data path knows its controller is gone: past the max age (the
+# restart grace x multiplier + 1 s) it stops answering ARP/ND for the VIPs
+# it still holds (the rule itself: prog_tests/member.c arp_orphan)
+ctl=$(ns b1 "$XDPHA" --local stats b0 --json | jq -c '{controller_silent_ms, controller_max_age_ms}')
+jq -e --argjson m $((3000 * MULT + 1000)) \
+	'.controller_max_age_ms == $m and .controller_silent_ms > 0' <<<"$ctl" >/dev/null ||
+	fail "a: b1's controller heartbeat in the data path: $ctl"
+log "a: b1's data path: controller silent $(jq -r '.controller_silent_ms | floor' <<<"$ctl") ms (ARP/ND stops after $(jq -r .controller_max_age_ms <<<"$ctl") ms)"
 
 # --- d: the old active returns, with preemption ---------------------------
 m2=$(ev_mark 2)

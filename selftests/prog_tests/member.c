@@ -443,6 +443,39 @@ static void arp_nd_gate(struct member_fx *fx)
 	ASSERT_OK(mfx_set_state(fx, G_VIP, XM_OWN_NO), "standby");
 }
 
+/* A controller that went silent past its max age: ARP/ND for the VIPs
+ * we still hold is no longer answered (VIP traffic still is). */
+static void arp_orphan(struct member_fx *fx)
+{
+	int fd = bpf_map__fd(fx->skel->maps.xm_ctl_v1);
+	__u64 now = xh_now_ns();
+	struct xm_ctl c = { .seen_ns = now, .max_age_ns = 1000000000ULL };
+	__u8 in[PKT_MAX];
+	__u32 len, zero = 0;
+
+	ASSERT_OK(mfx_set_state(fx, G_VIP, XM_OWN_YES), "owner");
+	ASSERT_OK(bpf_map_update_elem(fd, &zero, &c, BPF_ANY), "ctl fresh");
+	len = mfx_arp(in, 1, CLIENT4, VIP4, 0);
+	expect(fx, in, len, XDP_PASS, XM_CTR_PASS_ARP, NULL, 0,
+	       "controller alive: ARP answered");
+	c.seen_ns = now - 2000000000ULL;
+	ASSERT_OK(bpf_map_update_elem(fd, &zero, &c, BPF_ANY), "ctl stale");
+	expect(fx, in, len, XDP_DROP, XM_CTR_DROP_ORPHAN, NULL, 0,
+	       "controller gone: ARP dropped");
+	len = mfx_nd(in, 135, CLIENT6, "ff02::1:ff00:100", VIP6);
+	expect(fx, in, len, XDP_DROP, XM_CTR_DROP_ORPHAN, NULL, 0,
+	       "controller gone: NS dropped");
+	len = mfx_arp(in, 1, CLIENT4, OTHER4, 0);
+	expect(fx, in, len, XDP_PASS, XM_CTR_PASS, NULL, 0,
+	       "controller gone: ARP for another address passed");
+	c.max_age_ns = 0;
+	ASSERT_OK(bpf_map_update_elem(fd, &zero, &c, BPF_ANY), "no controller");
+	len = mfx_arp(in, 1, CLIENT4, VIP4, 0);
+	expect(fx, in, len, XDP_PASS, XM_CTR_PASS_ARP, NULL, 0,
+	       "never a controller (max age 0): ARP answered");
+	ASSERT_OK(mfx_set_state(fx, G_VIP, XM_OWN_NO), "standby");
+}
+
 /* --- takeover --- */
 
 static int stale_group(struct member_fx *fx, __u8 next, __u64 detect,
@@ -719,6 +752,8 @@ void test_member(void)
 		vip_gate(&fx);
 	if (test__start_subtest("arp_nd_gate"))
 		arp_nd_gate(&fx);
+	if (test__start_subtest("arp_orphan"))
+		arp_orphan(&fx);
 	if (test__start_subtest("takeover"))
 		takeover(&fx);
 	if (test__start_subtest("bfd_stamps_owner"))
