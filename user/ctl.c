@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +22,7 @@
 #include "ctl.h"
 #include "config.h"
 #include "events.h"
+#include "log.h"
 
 ssize_t xh_ctl_recv(int sock, char *buf, size_t sz, int fds[2])
 {
@@ -347,4 +352,46 @@ void xh_ctl_srv_close(struct xh_ctl_srv *s, const char *path)
 		unlink(path);
 	}
 	s->fd = -1;
+}
+
+/* --- what both controllers start with ----------------------------------------- */
+
+int xh_ctl_begin(const char *socket, sigset_t *ss, int *lock_fd)
+{
+	char lock[XH_CFG_SOCKET_MAX + 8];
+
+	sigemptyset(ss);
+	sigaddset(ss, SIGTERM);
+	sigaddset(ss, SIGINT);
+	sigaddset(ss, SIGHUP);
+	sigaddset(ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(lock, sizeof(lock), "%s.lock", socket);
+	*lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB)) {
+		pr_warn("another controller runs with socket %s\n", socket);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int xh_ctl_loop_fds(const sigset_t *ss, __u32 hb_interval_ms, int *sfd,
+		    int *tfd, __u64 *tick_ns)
+{
+	struct itimerspec its = {};
+	__u64 t = (__u64)hb_interval_ms * 250000ULL;
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		pr_info("mlockall: %s (continuing)\n", strerror(errno));
+	if (t < 1000000)
+		t = 1000000;
+	*tick_ns = t;
+	*sfd = signalfd(-1, ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (*sfd < 0 || *tfd < 0)
+		return -errno;
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = t % 1000000000;
+	its.it_value.tv_sec = its.it_interval.tv_sec = t / 1000000000;
+	return timerfd_settime(*tfd, 0, &its, NULL) ? -errno : 0;
 }

@@ -13,6 +13,7 @@
 #define XH_CTL_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <linux/types.h>
 
@@ -68,6 +69,17 @@ void xh_ctl_srv_request(struct xh_ctl_srv *s, int i);
  * status and is closed), so the caller may adopt what the verb changed. */
 bool xh_ctl_srv_reaped(struct xh_ctl_srv *s, pid_t pid, int status);
 void xh_ctl_srv_close(struct xh_ctl_srv *s, const char *path);
+
+/* The start of either controller, before any thread exists (so that every
+ * thread inherits the mask and signals reach the signalfd): block SIGTERM,
+ * SIGINT, SIGHUP and SIGCHLD into *ss, ignore SIGPIPE, and take the lock
+ * beside the socket (-EBUSY: another controller runs with it). */
+int xh_ctl_begin(const char *socket, sigset_t *ss, int *lock_fd);
+/* The loop's signalfd for ss and its tick timerfd: a quarter of the
+ * heartbeat interval, at least 1 ms. Lock memory (no page fault delays a
+ * heartbeat). */
+int xh_ctl_loop_fds(const sigset_t *ss, __u32 hb_interval_ms, int *sfd,
+		    int *tfd, __u64 *tick_ns);
 
 /* The verb table, for the controller's children. */
 int xh_run_verb(int argc, char **argv, bool local);

@@ -943,51 +943,24 @@ static void reload(struct daemon *dm)
 static int setup(struct daemon *dm)
 {
 	struct epoll_event ee = { .events = EPOLLIN };
-	struct itimerspec its = {};
-	char lock[sizeof(dm->cfg.socket) + 8];
 	sigset_t ss;
 	int err;
 
-	/* Blocked before any thread exists, so that every thread inherits
-	 * the mask and the signals reach the signalfd, not a thread. */
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigaddset(&ss, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(lock, sizeof(lock), "%s.lock", dm->cfg.socket);
-	dm->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (dm->lock_fd < 0 || flock(dm->lock_fd, LOCK_EX | LOCK_NB)) {
-		pr_warn("another controller runs with socket %s\n",
-			dm->cfg.socket);
-		return -EBUSY;
-	}
-	err = xh_bpffs_ensure();
+	err = xh_ctl_begin(dm->cfg.socket, &ss, &dm->lock_fd);
+	err = err ?: xh_bpffs_ensure();
 	err = err ?: open_devs(dm);
 	if (err)
 		return err;
-	/* Locked memory: no page fault delays a heartbeat. */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE))
-		pr_info("mlockall: %s (continuing)\n", strerror(errno));
-	err = xh_bfd_io_init(&dm->io, 50);
+	/* before the BFD thread: it inherits the locked memory */
+	err = xh_ctl_loop_fds(&ss, dm->cfg.hb_interval_ms, &dm->sfd, &dm->tfd,
+			      &dm->tick_ns);
+	err = err ?: xh_bfd_io_init(&dm->io, 50);
 	if (err)
 		return err;
 	err = apply_config(dm);
 	if (err)
 		pr_warn("applying %s: %s (continuing with what applied)\n",
 			dm->cfg_path, strerror(-err));
-
-	dm->sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
-	dm->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	/* Checks at a quarter of the heartbeat interval, at least 1 ms. */
-	dm->tick_ns = (__u64)dm->cfg.hb_interval_ms * 250000ULL;
-	if (dm->tick_ns < 1000000)
-		dm->tick_ns = 1000000;
-	its.it_value.tv_nsec = its.it_interval.tv_nsec = dm->tick_ns % 1000000000;
-	its.it_value.tv_sec = its.it_interval.tv_sec = dm->tick_ns / 1000000000;
-	timerfd_settime(dm->tfd, 0, &its, NULL);
 	dm->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (dm->cfg.mirror.enabled) {
 		int d = dev_index(dm, dm->cfg.mirror.iface);

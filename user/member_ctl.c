@@ -1183,31 +1183,14 @@ static void ep_add(struct mctl *mc, int fd, __u64 key)
 
 static int setup(struct mctl *mc)
 {
-	struct itimerspec its = {};
-	char lock[sizeof(mc->cfg.socket) + 8];
 	sigset_t ss;
 	int err;
 
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigaddset(&ss, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(lock, sizeof(lock), "%s.lock", mc->cfg.socket);
-	mc->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (mc->lock_fd < 0 || flock(mc->lock_fd, LOCK_EX | LOCK_NB)) {
-		pr_warn("another controller runs with socket %s\n",
-			mc->cfg.socket);
-		return -EBUSY;
-	}
-	err = xh_bpffs_ensure();
-	if (err)
-		return err;
-	if (mlockall(MCL_CURRENT | MCL_FUTURE))
-		pr_info("mlockall: %s (continuing)\n", strerror(errno));
-	err = xh_bfd_io_init(&mc->io, 50);
+	err = xh_ctl_begin(mc->cfg.socket, &ss, &mc->lock_fd);
+	err = err ?: xh_bpffs_ensure();
+	err = err ?: xh_ctl_loop_fds(&ss, mc->cfg.hb_interval_ms, &mc->sfd,
+				     &mc->tfd, &mc->tick_ns);
+	err = err ?: xh_bfd_io_init(&mc->io, 50);
 	if (err)
 		return err;
 	mc->adv4 = adv_socket(AF_INET);
@@ -1220,14 +1203,6 @@ static int setup(struct mctl *mc)
 	err = apply(mc);
 	if (err)
 		return err;
-	mc->sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
-	mc->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	mc->tick_ns = (__u64)mc->cfg.hb_interval_ms * 250000ULL;
-	if (mc->tick_ns < 1000000)
-		mc->tick_ns = 1000000;
-	its.it_value.tv_nsec = its.it_interval.tv_nsec = mc->tick_ns % 1000000000;
-	its.it_value.tv_sec = its.it_interval.tv_sec = mc->tick_ns / 1000000000;
-	timerfd_settime(mc->tfd, 0, &its, NULL);
 	mc->ep = epoll_create1(EPOLL_CLOEXEC);
 	mc->ctl.ev = &mc->ev;
 	mc->ctl.inproc = inproc;
