@@ -78,28 +78,7 @@ fail() {
 }
 
 # --- 1. the baseline, alone on the machine ----------------------------
-KA_JSON=null KA_MEDIAN=null KA_ERR=
-if [ "$KEEPALIVED" = 1 ]; then
-	log "baseline: bench/keepalived_failover.sh ($TRIALS trials)"
-	out=$(TRIALS=$TRIALS BUILD=$BUILD bash "$XH_ROOT/bench/keepalived_failover.sh")
-	rc=$?
-	if KA_JSON=$(jq -ec '.keepalived_outage_ms // empty' <<<"$out" 2>/dev/null) &&
-		((rc == 0)) &&
-		KA_MEDIAN=$(jq -e '.value | numbers' <<<"$KA_JSON"); then
-		:
-	else
-		KA_ERR=$(jq -r '.keepalived_outage_ms.error // empty' <<<"$out" 2>/dev/null)
-		KA_ERR=${KA_ERR:-keepalived_failover.sh exited $rc without a result}
-		log "baseline failed: $KA_ERR"
-		KA_JSON=$(jq -cn --arg e "$KA_ERR" \
-			'{value: null, unit: "ms", error: $e, baseline: null, ratio: null}')
-		KA_MEDIAN=null
-	fi
-else
-	KA_ERR="skipped (KEEPALIVED=0)"
-	KA_JSON=$(jq -cn --arg e "$KA_ERR" \
-		'{value: null, unit: "ms", error: $e, baseline: null, ratio: null}')
-fi
+fo_keepalived_baseline keepalived_outage_ms
 
 # --- 2. xdpha ---------------------------------------------------------
 topo_init ""

@@ -247,3 +247,31 @@ fo_summary_json() {
 		'{median_ms: $m, p99_ms: $p, trials: ($l | length), failed: $f,
 		  list: $l}'
 }
+
+# fo_keepalived_baseline NAME: run bench/keepalived_failover.sh (TRIALS
+# trials) alone on the machine, its result stored as NAME; sets KA_JSON
+# (the entry, or {value: null, error} on failure or with KEEPALIVED=0),
+# KA_MEDIAN (a number or null) and KA_ERR (why there is none).
+fo_keepalived_baseline() {
+	local name=$1 out rc
+	KA_JSON=null KA_MEDIAN=null KA_ERR=
+	if [ "${KEEPALIVED:-1}" != 1 ]; then
+		KA_ERR="skipped (KEEPALIVED=0)"
+	else
+		log "baseline: bench/keepalived_failover.sh as $name ($TRIALS trials)"
+		out=$(NAME=$name TRIALS=$TRIALS BUILD=$BUILD \
+			bash "$XH_ROOT/bench/keepalived_failover.sh")
+		rc=$?
+		if KA_JSON=$(jq -ec --arg n "$name" '.[$n] // empty' <<<"$out" 2>/dev/null) &&
+			((rc == 0)) &&
+			KA_MEDIAN=$(jq -e '.value | numbers' <<<"$KA_JSON"); then
+			return 0
+		fi
+		KA_ERR=$(jq -r --arg n "$name" '.[$n].error // empty' <<<"$out" 2>/dev/null)
+		KA_ERR=${KA_ERR:-keepalived_failover.sh exited $rc without a result}
+		log "baseline failed: $KA_ERR"
+	fi
+	KA_JSON=$(jq -cn --arg e "$KA_ERR" \
+		'{value: null, unit: "ms", error: $e, baseline: null, ratio: null}')
+	KA_MEDIAN=null
+}

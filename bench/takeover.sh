@@ -76,29 +76,7 @@ fail() {
 }
 
 # --- 1. the baseline, alone on the machine ----------------------------
-KA_JSON=null KA_MEDIAN=null KA_ERR=
-if [ "$KEEPALIVED" = 1 ]; then
-	log "baseline: bench/keepalived_failover.sh as $KA_NAME ($TRIALS trials)"
-	out=$(NAME=$KA_NAME TRIALS=$TRIALS BUILD=$BUILD \
-		bash "$XH_ROOT/bench/keepalived_failover.sh")
-	rc=$?
-	if KA_JSON=$(jq -ec --arg n "$KA_NAME" '.[$n] // empty' <<<"$out" 2>/dev/null) &&
-		((rc == 0)) &&
-		KA_MEDIAN=$(jq -e '.value | numbers' <<<"$KA_JSON"); then
-		:
-	else
-		KA_ERR=$(jq -r --arg n "$KA_NAME" '.[$n].error // empty' <<<"$out" 2>/dev/null)
-		KA_ERR=${KA_ERR:-keepalived_failover.sh exited $rc without a result}
-		log "baseline failed: $KA_ERR"
-		KA_JSON=$(jq -cn --arg e "$KA_ERR" \
-			'{value: null, unit: "ms", error: $e, baseline: null, ratio: null}')
-		KA_MEDIAN=null
-	fi
-else
-	KA_ERR="skipped (KEEPALIVED=0)"
-	KA_JSON=$(jq -cn --arg e "$KA_ERR" \
-		'{value: null, unit: "ms", error: $e, baseline: null, ratio: null}')
-fi
+fo_keepalived_baseline $KA_NAME
 
 # --- 2. xdpha ---------------------------------------------------------
 topo_init ""
