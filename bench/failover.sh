@@ -117,15 +117,6 @@ start_backend() {
 	BK_PIDS[$n]+=" $!"
 }
 
-# forget PIDS (reaped: never signal a pid that may be reused)
-forget_pids() {
-	local p q keep=()
-	for p in "${XH_PIDS[@]}"; do
-		for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
-		keep+=("$p")
-	done
-	XH_PIDS=("${keep[@]}")
-}
 
 # FO_KILL: crash bN, reap what we started there
 kill_backend() {

@@ -98,15 +98,6 @@ for n in $NODES; do
 done
 ns c ip route replace "$VIP4/32" dev c0
 
-# forget PIDS (reaped: never signal a pid that may be reused)
-forget_pids() {
-	local p q keep=()
-	for p in "${XH_PIDS[@]}"; do
-		for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
-		keep+=("$p")
-	done
-	XH_PIDS=("${keep[@]}")
-}
 
 # start_member bN: controller and udp-echo in bN, an event reader in sw
 # (FO_RESTORE too)

@@ -74,6 +74,17 @@ topo_teardown() {
 	XH_PIDS=()
 }
 
+# forget_pids PIDS: reaped by the caller; taken out of XH_PIDS so that the
+# teardown never signals a pid that may have been reused
+forget_pids() {
+	local p q keep=()
+	for p in "${XH_PIDS[@]}"; do
+		for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
+		keep+=("$p")
+	done
+	XH_PIDS=("${keep[@]}")
+}
+
 topo_cleanup() {
 	local rc=$?
 	topo_teardown

@@ -95,15 +95,6 @@ groups = ( { name = "$GROUP"; id = 7; vips = [ "$VIP4", "$VIP6" ];
 EOF
 }
 
-# forget PIDS: reaped, never signal them again
-forget() {
-	local p q keep=()
-	for p in "${XH_PIDS[@]}"; do
-		for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
-		keep+=("$p")
-	done
-	XH_PIDS=("${keep[@]}")
-}
 
 # start_member N [PREEMPT [ARBITER]]: controller, servers, event reader
 start_member() {
@@ -125,7 +116,7 @@ start_member() {
 	if [ -n "${EVPID[$n]:-}" ]; then
 		kill "${EVPID[$n]}" 2>/dev/null
 		wait "${EVPID[$n]}" 2>/dev/null
-		forget "${EVPID[$n]}"
+		forget_pids "${EVPID[$n]}"
 	fi
 	ns_bg sw "$XDPHA" -S "$XH_TMP/m$n.sock" events >>"$XH_TMP/ev$n.jsonl" \
 		2>>"$XH_TMP/evreader.log"
@@ -145,7 +136,7 @@ kill_member() {
 	# shellcheck disable=SC2086
 	wait ${MPIDS[$n]} 2>/dev/null
 	# shellcheck disable=SC2086
-	forget ${MPIDS[$n]}
+	forget_pids ${MPIDS[$n]}
 	MPIDS[$n]=
 }
 
@@ -207,7 +198,7 @@ streams_wait() {
 	# shellcheck disable=SC2086
 	wait $ST_PIDS
 	# shellcheck disable=SC2086
-	forget $ST_PIDS
+	forget_pids $ST_PIDS
 	[ -s "$XH_TMP/$1.v4.json" ] && [ -s "$XH_TMP/$1.v6.json" ] ||
 		fail "$1: no udp-client report"
 }

@@ -56,14 +56,6 @@ diag() {
 }
 fail() { diag; die "$*"; }
 
-forget() {
-	local p q keep=()
-	for p in "${XH_PIDS[@]}"; do
-		for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
-		keep+=("$p")
-	done
-	XH_PIDS=("${keep[@]}")
-}
 
 mconf() {
 	cat <<EOF
@@ -129,7 +121,7 @@ start_node() {
 kill9() {
 	kill -9 "$@" 2>/dev/null
 	wait "$@" 2>/dev/null
-	forget "$@"
+	forget_pids "$@"
 }
 
 # st N FILTER: a field of bN's node status
