@@ -1079,7 +1079,11 @@ static int usage_run(FILE *f)
 "usage: xdpha run -c FILE [--check]\n"
 "  Run the controller in the foreground: attach the interfaces of FILE,\n"
 "  keep services and backends as FILE says, speak BFD with every backend,\n"
-"  move traffic off failed ones, serve the CLI on the control socket.\n"
+"  move traffic off failed ones, mirror the flow table with a peer steering\n"
+"  node (mirror { }), serve the CLI on the control socket.\n"
+"  With interfaces of role member (examples/member.conf) it is the member\n"
+"  controller instead: BFD and ownership adverts with the other members,\n"
+"  the election per VIP group, the gate, gratuitous ARP / unsolicited NA.\n"
 "  Logs go to stderr. SIGHUP reloads FILE (a bad file changes nothing);\n"
 "  SIGTERM stops the controller and leaves the data plane running.\n"
 "  --check   only parse FILE and report its first error\n");
