@@ -159,6 +159,19 @@ static __always_inline bool xm_ctl_alive(void)
 	return bpf_ktime_get_ns() - c->seen_ns <= c->max_age_ns;
 }
 
+/* May we answer ARP/ND for the VIPs of group gid, which we own? Not when
+ * a controller confirmed the ownership and has gone silent since (it
+ * crashed); yes when the data path took the group over by itself (TAKEN:
+ * the controller is stalled, and announcing is the point). */
+static __always_inline bool xm_may_answer(__u32 gid)
+{
+	struct xm_group *g = bpf_map_lookup_elem(&xm_groups_v1, &gid);
+
+	if (g && *(volatile __u8 *)&g->state == XM_OWN_TAKEN)
+		return true;
+	return xm_ctl_alive();
+}
+
 /* If key is a VIP: 1 and its group in *gid; else 0. */
 static __always_inline int xm_vip_group(const struct xm_vip_key *key,
 					__u32 *gid)
@@ -258,7 +271,7 @@ int xdpha_member(struct xdp_md *ctx)
 			return xm_pass(ctx, pass_as ?: XM_CTR_PASS, bytes);
 		if (!xm_owns(gid))
 			return xm_drop(XM_CTR_DROP_ARP, bytes);
-		if (!xm_ctl_alive())
+		if (!xm_may_answer(gid))
 			return xm_drop(XM_CTR_DROP_ORPHAN, bytes);
 		return xm_pass(ctx, pass_as ?: XM_CTR_PASS_ARP, bytes);
 	}
@@ -289,7 +302,7 @@ int xdpha_member(struct xdp_md *ctx)
 	    xm_vip_group(&key, &gid)) {
 		if (!xm_owns(gid))
 			return xm_drop(XM_CTR_DROP_ARP, bytes);
-		if (!xm_ctl_alive())
+		if (!xm_may_answer(gid))
 			return xm_drop(XM_CTR_DROP_ORPHAN, bytes);
 		return xm_pass(ctx, pass_as ?: XM_CTR_PASS_ARP, bytes);
 	}

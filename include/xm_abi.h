@@ -112,14 +112,16 @@ _Static_assert(sizeof(struct xm_advert) == 16, "xm_advert layout");
 
 /* Value of xm_ctl_v1 (one entry): the member controller's heartbeat into
  * the data path. While the controller has been silent longer than
- * max_age_ns (it crashed: the peers have long declared us dead and taken
- * the VIPs), the gate stops answering ARP/ND for the VIPs it still holds
+ * max_age_ns (it crashed: the peers have declared us dead and taken the
+ * VIPs), the gate stops answering ARP/ND for the VIPs it still holds
  * open, so that clients resolving them again are not pulled back to a
- * node nobody manages. VIP traffic itself still passes. max_age_ns 0:
- * no controller writes this (a hand-driven member): no check. */
+ * node nobody manages. VIP traffic itself still passes. A running
+ * controller asks for a short age (a second); a stopping one for its
+ * planned restart's grace. max_age_ns 0: no controller writes this (a
+ * hand-driven member): no check. */
 struct xm_ctl {
 	__u64 seen_ns;		/* CLOCK_MONOTONIC, refreshed every tick */
-	__u64 max_age_ns;	/* longer than any planned restart */
+	__u64 max_age_ns;	/* silence that means the controller is gone */
 };
 _Static_assert(sizeof(struct xm_ctl) == 16, "xm_ctl layout");
 

@@ -1011,16 +1011,20 @@ static void controller_print(void)
 
 /* --- loop -------------------------------------------------------------------- */
 
-/* Our heartbeat into the data path (struct xm_ctl): a node whose
- * controller is gone for longer than any planned restart (the BFD promise
- * of a stopping controller, times the multiplier) stops answering ARP/ND
- * for the VIPs it still holds. */
-static void ctl_stamp(struct mctl *mc, __u64 now)
+/* Our heartbeat into the data path (struct xm_ctl). While we run, a
+ * silence of a second (or four detection times, if longer) means we died:
+ * the peers, which stopped hearing our BFD as fast, have taken the VIPs,
+ * and the node stops answering ARP/ND for those it still holds. A stopping
+ * controller gives its successor what it promised the peers: the BFD
+ * grace (RESTART_GRACE_MS) times the multiplier, plus a second. */
+static void ctl_stamp(struct mctl *mc, __u64 now, bool stopping)
 {
+	__u64 det = (__u64)mc->cfg.hb_interval_ms * mc->cfg.hb_mult * 4;
 	struct xm_ctl c = {
 		.seen_ns = now,
-		.max_age_ns = ((__u64)RESTART_GRACE_MS * mc->cfg.hb_mult + 1000) *
-			      1000000ULL,
+		.max_age_ns = (stopping ?
+			       (__u64)RESTART_GRACE_MS * mc->cfg.hb_mult + 1000 :
+			       det > 1000 ? det : 1000) * 1000000ULL,
 	};
 	__u32 zero = 0;
 	int i;
@@ -1052,7 +1056,7 @@ static void tick(struct mctl *mc)
 		}
 	}
 	now = xh_now_ns();
-	ctl_stamp(mc, now);
+	ctl_stamp(mc, now, false);
 	for (i = 0; i < mc->n_groups; i++)
 		evaluate(mc, &mc->groups[i], now);
 	xh_events_pump(&mc->ev, now);
@@ -1295,7 +1299,7 @@ int xh_member_run(struct xh_cfg *cfg, const char *path)
 			"confirm): a restart within that keeps ownership\n", n,
 			RESTART_GRACE_MS, pending);
 	/* the planned restart's grace counts from here */
-	ctl_stamp(mc, xh_now_ns());
+	ctl_stamp(mc, xh_now_ns(), true);
 	xh_event(&mc->ev, XH_EV_CONTROLLER, "", "", "stopping",
 		 "gates left as they are");
 out:

@@ -468,6 +468,12 @@ static void arp_orphan(struct member_fx *fx)
 	len = mfx_arp(in, 1, CLIENT4, OTHER4, 0);
 	expect(fx, in, len, XDP_PASS, XM_CTR_PASS, NULL, 0,
 	       "controller gone: ARP for another address passed");
+	/* taken over by the data path itself: announcing is the point */
+	ASSERT_OK(mfx_set_state(fx, G_VIP, XM_OWN_TAKEN), "taken");
+	len = mfx_arp(in, 1, CLIENT4, VIP4, 0);
+	expect(fx, in, len, XDP_PASS, XM_CTR_PASS_ARP, NULL, 0,
+	       "controller gone, group TAKEN by the data path: ARP answered");
+	ASSERT_OK(mfx_set_state(fx, G_VIP, XM_OWN_YES), "owner");
 	c.max_age_ns = 0;
 	ASSERT_OK(bpf_map_update_elem(fd, &zero, &c, BPF_ANY), "no controller");
 	len = mfx_arp(in, 1, CLIENT4, VIP4, 0);
