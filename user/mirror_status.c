@@ -37,7 +37,7 @@ void xh_mirror_status_path(const char *pin_dir, __u32 stream, char *buf,
 	snprintf(buf, sz, "%s/%s.%u.json", XH_MIRROR_STATUS_DIR, key, stream);
 }
 
-int xh_mirror_status_write(const char *path, const char *json)
+int xh_mirror_status_write(const char *path, struct json_object *o)
 {
 	char tmp[PATH_MAX + 8];
 	FILE *f;
@@ -48,7 +48,8 @@ int xh_mirror_status_write(const char *path, const char *json)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fputs(json, f);
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), f);
+	fputc('\n', f);
 	if (fclose(f) || rename(tmp, path)) {
 		int err = -errno;
 

@@ -18,8 +18,8 @@
 
 void xh_mirror_status_path(const char *pin_dir, __u32 stream, char *buf,
 			   size_t sz);
-/* Write json (one object) to path, aside then renamed. */
-int xh_mirror_status_write(const char *path, const char *json);
+/* Write o to path, aside then renamed. */
+int xh_mirror_status_write(const char *path, struct json_object *o);
 /* Every live mirror of the device at pin_dir, as a JSON array. */
 struct json_object *xh_mirror_status_read(const char *pin_dir);
 

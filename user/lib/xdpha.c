@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include <json-c/json.h>
 
 #include "checkpoint.h"
 #include "kvtab.h"
@@ -732,33 +733,33 @@ int xdpha_timeout_ms(const struct xdpha *h)
 /* Our figures for `xdpha status` on the device. */
 static void status_publish(struct xdpha *h)
 {
+	struct json_object *o = json_object_new_object();
 	struct xdpha_stats st;
-	struct xh_mir_stats tx, rx;
-	char buf[1024];
 
 	xdpha_stats(h, &st);
-	xh_mir_get_stats(h->link->tx, now_ns(), &tx);
-	xh_mir_get_stats(h->link->rx, now_ns(), &rx);
-	snprintf(buf, sizeof(buf),
-		 "{\"pid\": %d, \"ifname\": \"%s\", \"stream\": %u, "
-		 "\"transport\": \"%s\", \"role\": \"%s\", "
-		 "\"state\": \"%s\", \"peer_state\": \"%s\", "
-		 "\"records\": %llu, \"records_sent\": %llu, "
-		 "\"records_acked\": %llu, \"retransmitted\": %llu, "
-		 "\"records_applied\": %llu, \"resyncs\": %llu, "
-		 "\"lag_ms\": %.3f, \"checkpoints\": %llu, "
-		 "\"checkpoint_errors\": %llu}\n",
-		 (int)getpid(), h->ifname, h->stream, st.transport,
-		 h->active ? "active" : "standby",
-		 xh_mir_state_name(tx.state), xh_mir_state_name(rx.state),
-		 (unsigned long long)st.records, (unsigned long long)st.sent,
-		 (unsigned long long)st.acked,
-		 (unsigned long long)st.retransmitted,
-		 (unsigned long long)st.applied,
-		 (unsigned long long)st.resyncs, st.lag_us / 1000.0,
-		 (unsigned long long)st.checkpoints,
-		 (unsigned long long)st.checkpoint_errors);
-	xh_mirror_status_write(h->status_path, buf);
+#define U(k, v) json_object_object_add(o, k, json_object_new_int64(v))
+#define S(k, v) json_object_object_add(o, k, json_object_new_string(v))
+	U("pid", getpid());
+	S("ifname", h->ifname);
+	U("stream", h->stream);
+	S("transport", st.transport);
+	S("role", h->active ? "active" : "standby");
+	S("state", xh_mir_state_name(xh_mir_state(h->link->tx)));
+	S("peer_state", xh_mir_state_name(xh_mir_state(h->link->rx)));
+	U("records", st.records);
+	U("records_sent", st.sent);
+	U("records_acked", st.acked);
+	U("retransmitted", st.retransmitted);
+	U("records_applied", st.applied);
+	U("resyncs", st.resyncs);
+	json_object_object_add(o, "lag_ms",
+			       json_object_new_double(st.lag_us / 1000.0));
+	U("checkpoints", st.checkpoints);
+	U("checkpoint_errors", st.checkpoint_errors);
+#undef U
+#undef S
+	xh_mirror_status_write(h->status_path, o);
+	json_object_put(o);
 }
 
 int xdpha_process(struct xdpha *h, int timeout_ms)
