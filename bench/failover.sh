@@ -200,23 +200,10 @@ FF=null
 if awk -v d="$DURATION" 'BEGIN { exit !(d > 0) }'; then
 	steady || fail "not steady before the steady run"
 	ns c sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
-	NCPU=$(nproc)
-	LOAD="$NCPU busy loops (sh, nice 0) + udp-client $LOAD_FLOWS flows x $LOAD_RATE pps through the VIP"
+	fo_load_describe
 	log "steady run: $DURATION s, $LOAD"
 	EV0=$(wc -l <"$XH_TMP/events.jsonl")
-	BUSY=()
-	for ((i = 0; i < NCPU; i++)); do
-		ns_bg sw nice -n 0 sh -c 'while :; do :; done'
-		BUSY+=($!)
-	done
-	ns_bg c "$TRAFFIC" udp-client --dst "$VIP4" --port "$PORT" \
-		--flows "$LOAD_FLOWS" --rate "$LOAD_RATE" --duration "$DURATION" \
-		--json "$XH_TMP/steady.json" 2>>"$XH_TMP/steady.log"
-	CL_PID=$!
-	wait "$CL_PID"
-	kill -KILL "${BUSY[@]}" 2>/dev/null
-	wait "${BUSY[@]}" 2>/dev/null
-	forget_pids "${BUSY[@]}" "$CL_PID"
+	fo_load_run
 	sleep 0.2	# the last events
 	kill -0 "$EV_PID" 2>/dev/null ||
 		fail "steady run: the event stream died ($(tail -n 2 "$XH_TMP/events.log"))"

@@ -275,3 +275,28 @@ fo_keepalived_baseline() {
 		'{value: null, unit: "ms", error: $e, baseline: null, ratio: null}')
 	KA_MEDIAN=null
 }
+
+# The steady run's load (false failovers are counted under it): a busy
+# loop per CPU, in sw, and a udp-client of LOAD_FLOWS flows x LOAD_RATE pps
+# from c to VIP4:PORT for DURATION s, its report in $XH_TMP/steady.json.
+# fo_load_describe sets LOAD, the text for logs and results; fo_load_run
+# runs it to the end and reaps everything it started.
+fo_load_describe() {
+	LOAD="$(nproc) busy loops (sh, nice 0) + udp-client $LOAD_FLOWS flows x $LOAD_RATE pps through the VIP"
+}
+
+fo_load_run() {
+	local busy=() i cl
+	for ((i = 0; i < $(nproc); i++)); do
+		ns_bg sw nice -n 0 sh -c 'while :; do :; done'
+		busy+=($!)
+	done
+	ns_bg c "$TRAFFIC" udp-client --dst "$VIP4" --port "$PORT" \
+		--flows "$LOAD_FLOWS" --rate "$LOAD_RATE" --duration "$DURATION" \
+		--json "$XH_TMP/steady.json" 2>>"$XH_TMP/steady.log"
+	cl=$!
+	wait "$cl"
+	kill -KILL "${busy[@]}" 2>/dev/null
+	wait "${busy[@]}" 2>/dev/null
+	forget_pids "${busy[@]}" "$cl"
+}

@@ -220,24 +220,11 @@ XH_MEDIAN=$FO_MEDIAN XH_P99=$FO_P99 XH_TRIALS_JSON=$FO_TRIALS_JSON
 FT=null
 if awk -v d="$DURATION" 'BEGIN { exit !(d > 0) }'; then
 	steady || fail "not steady before the steady run"
-	NCPU=$(nproc)
-	LOAD="$NCPU busy loops (sh, nice 0) + udp-client $LOAD_FLOWS flows x $LOAD_RATE pps through the VIP"
+	fo_load_describe
 	OWNER=$(active_member)
 	log "steady run: $DURATION s, $LOAD; $OWNER owns"
 	for n in $NODES; do EV0[$n]=$(wc -l <"$XH_TMP/events-$n.jsonl"); done
-	BUSY=()
-	for ((i = 0; i < NCPU; i++)); do
-		ns_bg sw nice -n 0 sh -c 'while :; do :; done'
-		BUSY+=($!)
-	done
-	ns_bg c "$TRAFFIC" udp-client --dst "$VIP4" --port "$PORT" \
-		--flows "$LOAD_FLOWS" --rate "$LOAD_RATE" --duration "$DURATION" \
-		--json "$XH_TMP/steady.json" 2>>"$XH_TMP/steady.log"
-	CL_PID=$!
-	wait "$CL_PID"
-	kill -KILL "${BUSY[@]}" 2>/dev/null
-	wait "${BUSY[@]}" 2>/dev/null
-	forget_pids "${BUSY[@]}" "$CL_PID"
+	fo_load_run
 	sleep 0.2	# the last events
 	for n in $NODES; do
 		kill -0 "${EV_PID[$n]}" 2>/dev/null ||
